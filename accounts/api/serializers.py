@@ -1,0 +1,108 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models import IdentityDocument, User
+from config.images import validate_image_upload
+
+
+class UserSerializer(serializers.ModelSerializer):
+    avatar = serializers.SerializerMethodField()
+    email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
+    identity_verified = serializers.BooleanField(source="is_identity_verified", read_only=True)
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "avatar",
+            "bio",
+            "languages",
+            "is_host",
+            "is_superhost",
+            "email_verified",
+            "identity_verified",
+            "date_joined",
+        )
+        read_only_fields = fields
+
+    def get_avatar(self, user: User) -> str | None:
+        return user.avatar.url if user.avatar else None
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^\+?[0-9 ()-]{5,31}$", required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=35), max_length=20, required=False
+    )
+    avatar = serializers.ImageField(required=False)
+
+    def validate_avatar(self, value):
+        validate_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)
+        return value
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class TokenRefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(required=False, max_length=2048)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = UserSerializer(required=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class WsTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class IdentityDocumentSerializer(serializers.ModelSerializer):
+    image = serializers.ImageField(write_only=True)
+
+    class Meta:
+        model = IdentityDocument
+        fields = ("id", "kind", "number", "image", "status", "rejection_reason", "created_at")
+        read_only_fields = ("id", "status", "rejection_reason", "created_at")
+
+    def validate_number(self, value: str) -> str:
+        value = value.strip()
+        if not value.replace("-", "").replace(" ", "").isalnum():
+            raise serializers.ValidationError("Use letters, digits, spaces and dashes only.")
+        return value
+
+    def validate_image(self, value):
+        validate_image_upload(value, max_bytes=settings.DOCUMENT_MAX_BYTES)
+        return value

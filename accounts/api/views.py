@@ -1,0 +1,235 @@
+"""Auth and profile endpoints. Thin: parse, call one service, serialize."""
+
+import contextlib
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services, throttles
+from accounts.api import serializers as s
+from accounts.api.cookies import clear_auth_cookies, set_auth_cookies
+from accounts.authentication import enforce_csrf
+from accounts.tokens import issue_ws_ticket
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_code = "invalid_credentials"
+    default_detail = "Email or password is incorrect."
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.RegisterIPThrottle]
+
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.UserSerializer}, tags=["auth"])
+    def post(self, request):
+        data = _valid(s.RegisterSerializer, request)
+        user = services.user_register(**data)
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=s.TokenSerializer, responses={200: s.UserSerializer}, tags=["auth"])
+    def post(self, request):
+        data = _valid(s.TokenSerializer, request)
+        user = services.user_verify_email(token=data["token"])
+        return Response(s.UserSerializer(user).data)
+
+
+class ResendVerificationView(APIView):
+    @extend_schema(request=None, responses={202: None}, tags=["auth"])
+    def post(self, request):
+        services.user_request_verification_email(user=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class TokenObtainView(APIView):
+    """Log in: returns the token pair and sets them as httpOnly cookies."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.LoginIPThrottle, throttles.LoginEmailThrottle]
+
+    @extend_schema(
+        request=s.TokenObtainSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"]
+    )
+    def post(self, request):
+        data = _valid(s.TokenObtainSerializer, request)
+        user = authenticate(request, email=data["email"], password=data["password"])
+        if user is None:
+            raise InvalidCredentials()
+        refresh = RefreshToken.for_user(user)
+        body = {
+            "access": str(refresh.access_token),
+            "refresh": str(refresh),
+            "user": s.UserSerializer(user).data,
+        }
+        response = Response(body)
+        set_auth_cookies(request, response, access=body["access"], refresh=body["refresh"])
+        return response
+
+
+def _refresh_token_from(request) -> str:
+    """The refresh token from the body, or from the cookie (then CSRF applies)."""
+    data = _valid(s.TokenRefreshSerializer, request)
+    if data.get("refresh"):
+        return data["refresh"]
+    cookie = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+    if not cookie:
+        raise exceptions.NotAuthenticated("No refresh token was given.")
+    enforce_csrf(request._request)
+    return cookie
+
+
+class TokenRefreshView(APIView):
+    """Rotate: a new pair for a valid refresh token, which is then blacklisted."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=s.TokenRefreshSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"]
+    )
+    def post(self, request):
+        from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+        serializer = TokenRefreshSerializer(data={"refresh": _refresh_token_from(request)})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from exc
+        except serializers.ValidationError as exc:
+            raise exceptions.AuthenticationFailed(
+                "Token is invalid or expired.", code="token_not_valid"
+            ) from exc
+        body = {"access": serializer.validated_data["access"]}
+        body["refresh"] = serializer.validated_data.get("refresh", "")
+        response = Response(body)
+        set_auth_cookies(request, response, access=body["access"], refresh=body["refresh"])
+        return response
+
+
+class LogoutView(APIView):
+    """Blacklist the refresh token (if any) and clear the cookies. Always 204."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=s.TokenRefreshSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        try:
+            raw = _refresh_token_from(request)
+        except exceptions.NotAuthenticated:
+            raw = None
+        if raw:
+            with contextlib.suppress(TokenError):  # already invalid: nothing to revoke
+                RefreshToken(raw).blacklist()
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        clear_auth_cookies(response)
+        return response
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: s.UserSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+    @extend_schema(
+        request=s.ProfileUpdateSerializer, responses={200: s.UserSerializer}, tags=["auth"]
+    )
+    def patch(self, request):
+        data = _valid(s.ProfileUpdateSerializer, request, partial=True)
+        user = services.user_update_profile(user=request.user, **data)
+        return Response(s.UserSerializer(user).data)
+
+
+class BecomeHostView(APIView):
+    @extend_schema(request=None, responses={200: s.UserSerializer}, tags=["auth"])
+    def post(self, request):
+        user = services.user_become_host(user=request.user)
+        return Response(s.UserSerializer(user).data)
+
+
+class PasswordResetView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.PasswordResetIPThrottle, throttles.PasswordResetEmailThrottle]
+
+    @extend_schema(request=s.EmailSerializer, responses={202: None}, tags=["auth"])
+    def post(self, request):
+        data = _valid(s.EmailSerializer, request)
+        services.password_reset_request(email=data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.PasswordResetIPThrottle]
+
+    @extend_schema(request=s.PasswordResetConfirmSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        data = _valid(s.PasswordResetConfirmSerializer, request)
+        services.password_reset_confirm(**data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WsTicketView(APIView):
+    throttle_classes = [throttles.WsTicketThrottle]
+
+    @extend_schema(request=None, responses={201: s.WsTicketSerializer}, tags=["auth"])
+    def post(self, request):
+        ticket = issue_ws_ticket(user_id=request.user.pk)
+        body = {"ticket": ticket, "expires_in": settings.WS_TICKET_TTL_SECONDS}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DocumentListCreateView(generics.ListCreateAPIView):
+    serializer_class = s.IdentityDocumentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.documents_for_user(user=self.request.user)
+
+    @extend_schema(tags=["auth"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(tags=["auth"])
+    def post(self, request, *args, **kwargs):
+        data = _valid(s.IdentityDocumentSerializer, request)
+        document = services.document_submit(user=request.user, **data)
+        return Response(s.IdentityDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentImageView(APIView):
+    """The scan itself: only its owner (and staff, in the admin) may read it."""
+
+    @extend_schema(
+        responses={(200, "image/*"): OpenApiResponse(description="The uploaded image")},
+        tags=["auth"],
+    )
+    def get(self, request, pk: int):
+        document = selectors.document_get_for_owner(user=request.user, pk=pk)
+        response = FileResponse(document.image.open("rb"), content_type="application/octet-stream")
+        response["Content-Disposition"] = "attachment"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

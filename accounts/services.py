@@ -1,0 +1,152 @@
+"""Write use-cases of accounts: one function each, one transaction, side effects on commit."""
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework import serializers
+
+from accounts import tasks
+from accounts.models import IdentityDocument, User
+from accounts.tokens import read_email_verification_token
+from config.errors import ApplicationError, ConflictError
+
+
+class EmailTaken(ConflictError):
+    default_code = "email_taken"
+    default_detail = "An account with this email already exists."
+
+
+class InvalidToken(ApplicationError):
+    default_code = "invalid_token"
+    default_detail = "This link is invalid or has expired."
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken()
+    user = User(email=email, first_name=first_name, last_name=last_name)
+    _validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise EmailTaken() from exc
+    transaction.on_commit(lambda: tasks.send_verification_email.delay(user.pk))
+    return user
+
+
+@transaction.atomic
+def user_request_verification_email(*, user: User) -> None:
+    if not user.is_email_verified:
+        transaction.on_commit(lambda: tasks.send_verification_email.delay(user.pk))
+
+
+@transaction.atomic
+def user_verify_email(*, token: str) -> User:
+    payload = read_email_verification_token(token)
+    if payload is None:
+        raise InvalidToken()
+    user = User.objects.select_for_update().filter(pk=payload.get("uid")).first()
+    # A token minted for an older email address must not verify a changed one.
+    if user is None or user.email.lower() != str(payload.get("email", "")).lower():
+        raise InvalidToken()
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue a reset email if the account exists. Says nothing either way (no enumeration)."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None:
+        transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk))
+
+
+def password_reset_link_parts(user: User) -> tuple[str, str]:
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        raise InvalidToken() from None
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidToken()
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _blacklist_all_refresh_tokens(user)
+    return user
+
+
+def _blacklist_all_refresh_tokens(user: User) -> None:
+    """After a password change, every session of the account ends."""
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    for outstanding in OutstandingToken.objects.filter(user=user):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "bio", "languages", "avatar")
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **fields) -> User:
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    old_avatar = user.avatar.name if "avatar" in fields else None
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(fields))
+    if old_avatar and old_avatar != user.avatar.name:
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+@transaction.atomic
+def user_become_host(*, user: User) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_host:
+        user.is_host = True
+        user.became_host_at = timezone.now()
+        user.save(update_fields=["is_host", "became_host_at"])
+    return user
+
+
+@transaction.atomic
+def document_submit(*, user: User, kind: str, number: str, image) -> IdentityDocument:
+    return IdentityDocument.objects.create(user=user, kind=kind, number=number, image=image)
+
+
+@transaction.atomic
+def document_review(
+    *, document: IdentityDocument, reviewer: User, approve: bool, reason: str = ""
+) -> IdentityDocument:
+    document.status = (
+        IdentityDocument.Status.VERIFIED if approve else IdentityDocument.Status.REJECTED
+    )
+    document.rejection_reason = "" if approve else reason
+    document.reviewed_at = timezone.now()
+    document.reviewed_by = reviewer
+    document.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by"])
+    return document

@@ -1,0 +1,111 @@
+"""One error shape for the whole API (DESIGN.md section 4).
+
+``{"type": "...", "errors": [{"code": "...", "detail": "...", "attr": null}]}``
+
+Domain errors subclass :class:`ApplicationError` with a stable ``code`` and an HTTP
+status; drf-standardized-errors formats them. Django-level errors that never reach
+a DRF view (unknown URL, server error, CSRF failure, oversized body) get the same
+shape through the JSON handlers below.
+"""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import JsonResponse
+from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
+from rest_framework import exceptions, status
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(exceptions.APIException):
+    """Base of every domain error: a stable ``code`` a client can branch on."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, code: str | None = None, **extra):
+        super().__init__(detail=detail or self.default_detail, code=code or self.default_code)
+        self.extra = extra
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class InvalidTransition(ConflictError):
+    default_code = "invalid_transition"
+    default_detail = "This action is not allowed in the current state."
+
+
+class DomainPermissionDenied(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+class ServiceUnavailable(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "A backing service is unavailable; try again shortly."
+
+
+class ExceptionHandler(BaseExceptionHandler):
+    """Maps infrastructure failures to documented errors instead of a 500."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
+        if isinstance(exc, OperationalError | InterfaceError) or (
+            isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+        ):
+            logger.warning("database unavailable: %s", exc)
+            return ServiceUnavailable()
+        return super().convert_known_exceptions(exc)
+
+    def get_response(self, exc, data):
+        response = super().get_response(exc, data)
+        if isinstance(exc, ServiceUnavailable):
+            response["Retry-After"] = "5"
+        return response
+
+
+def error_body(code: str, detail: str, error_type: str = "client_error") -> dict:
+    return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": None}]}
+
+
+def json_error(status_code: int, code: str, detail: str) -> JsonResponse:
+    error_type = "server_error" if status_code >= 500 else "client_error"
+    return JsonResponse(error_body(code, detail, error_type), status=status_code)
+
+
+def handler400(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(413, "payload_too_large", "The request body is too large.")
+    return json_error(400, "bad_request", "Bad request.")
+
+
+def handler403(request, exception=None):
+    return json_error(403, "permission_denied", "You do not have permission to do this.")
+
+
+def handler404(request, exception=None):
+    return json_error(404, "not_found", "Not found.")
+
+
+def handler500(request):
+    return json_error(500, "error", "A server error occurred.")
+
+
+def csrf_failure(request, reason=""):
+    return json_error(403, "csrf_failed", f"CSRF check failed: {reason}")

@@ -1,0 +1,40 @@
+"""Settings for pytest. Uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
+
+Isolation: pytest-django creates its own test database; Redis keys get a prefix
+unique to this test process, so parallel runs and a running dev server never
+see each other's cache keys or channel groups.
+"""
+
+import os
+import tempfile
+import uuid
+
+from .base import *  # noqa: F403
+from .base import CACHES, CHANNEL_LAYERS, REDIS_URL, STORAGES, env
+
+SECRET_KEY = "test-only-secret-key-" + "x" * 40
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one themselves
+
+TEST_RUN_ID = uuid.uuid4().hex[:8]
+REDIS_KEY_PREFIX = f"parley-test-{TEST_RUN_ID}"
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = REDIS_KEY_PREFIX
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{REDIS_KEY_PREFIX}:asgi"
+
+_tmp = tempfile.mkdtemp(prefix="parley-test-media-")
+MEDIA_ROOT = os.path.join(_tmp, "media")
+STORAGES["private"]["OPTIONS"]["location"] = os.path.join(_tmp, "private")
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+if not env("DATABASE_URL", default=""):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(_tmp, "test.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "TEST": {"NAME": os.path.join(_tmp, "test-db.sqlite3")},
+        }
+    }

@@ -1,0 +1,56 @@
+"""Project-wide pytest setup.
+
+``REQUIRE_SERVICES=1`` (set by .ci/run) turns a missing or unreachable PostgreSQL
+or Redis into an immediate failure instead of a silent fall back to SQLite and
+in-memory layers.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config):
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    for var, port in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
+        url = os.environ.get(var, "")
+        if not url:
+            problems.append(f"{var} is not set")
+        elif not _reachable(url, port):
+            problems.append(f"{var}={url} is unreachable")
+    if problems:
+        raise pytest.UsageError("REQUIRE_SERVICES=1 but " + "; ".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Throttle counters and tickets must not leak between tests (only our prefix)."""
+    from django.core.cache import cache
+
+    _clear_prefixed(cache)
+    yield
+    _clear_prefixed(cache)
+
+
+def _clear_prefixed(cache) -> None:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=500):
+        client.delete(key)
