@@ -1,0 +1,100 @@
+"""Bookings: the dates a guest holds at a property, their price snapshot and history.
+
+Holding states (``pending_host``, ``awaiting_payment``, ``confirmed``) keep the dates:
+no two of them may overlap for one property. Writers lock the property row and
+check before inserting; on PostgreSQL an exclusion constraint (migration 0002)
+is the backstop. A hold is treated as expired from ``hold_expires_at`` onward by
+every read and write, whether or not the periodic sweep has recorded it yet.
+"""
+
+import builtins
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class BookingStatus(models.TextChoices):
+    PENDING_HOST = "pending_host", "Waiting for the host"
+    AWAITING_PAYMENT = "awaiting_payment", "Waiting for payment"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+HOLDING_STATUSES = (
+    BookingStatus.PENDING_HOST,
+    BookingStatus.AWAITING_PAYMENT,
+    BookingStatus.CONFIRMED,
+)
+
+
+class BookingQuerySet(models.QuerySet):
+    def holding(self, now=None):
+        """Bookings that hold their dates right now (expired holds excluded lazily)."""
+        now = now or timezone.now()
+        return self.filter(status__in=HOLDING_STATUSES).filter(
+            Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now)
+        )
+
+    def overlapping(self, start, end):
+        """Half-open ranges: ``[check_in, check_out)`` meets ``[start, end)``."""
+        return self.filter(check_in__lt=end, check_out__gt=start)
+
+
+class Booking(models.Model):
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.PROTECT, related_name="bookings"
+    )
+    guest = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
+    )
+    check_in = models.DateField()
+    check_out = models.DateField()
+    guests = models.PositiveSmallIntegerField()
+    stay_type = models.CharField(max_length=16)
+    meals = models.JSONField(default=dict, blank=True)
+    price = models.JSONField(default=dict, help_text="Quote snapshot with line items.")
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=BookingStatus.choices)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    cancellation_policy = models.CharField(max_length=16)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["property", "check_in", "check_out"], name="booking_property_dates"),
+            models.Index(fields=["guest", "status"], name="booking_guest_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(check_out__gt=models.F("check_in")), name="booking_checkout_after_checkin"
+            ),
+            models.CheckConstraint(condition=Q(guests__gt=0), name="booking_guests_positive"),
+            models.CheckConstraint(condition=Q(total__gt=0), name="booking_total_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["guest", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="booking_idempotency_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.pk} {self.check_in}..{self.check_out} ({self.status})"
+
+    @builtins.property  # the ``property`` field shadows the builtin inside this class
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
