@@ -60,6 +60,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_host = models.BooleanField(default=False)
     became_host_at = models.DateTimeField(null=True, blank=True)
     is_superhost = models.BooleanField(default=False)
+    host_cancellations = models.PositiveIntegerField(
+        default=0, help_text="Confirmed bookings this host cancelled (counts against superhost)."
+    )
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
     is_active = models.BooleanField(default=True)
