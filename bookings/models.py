@@ -63,7 +63,7 @@ class Booking(models.Model):
     status = models.CharField(max_length=20, choices=BookingStatus.choices)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     cancellation_policy = models.CharField(max_length=16)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -73,12 +73,15 @@ class Booking(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["property", "check_in", "check_out"], name="booking_property_dates"),
+            models.Index(
+                fields=["property", "check_in", "check_out"], name="booking_property_dates"
+            ),
             models.Index(fields=["guest", "status"], name="booking_guest_status"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(check_out__gt=models.F("check_in")), name="booking_checkout_after_checkin"
+                condition=Q(check_out__gt=models.F("check_in")),
+                name="booking_checkout_after_checkin",
             ),
             models.CheckConstraint(condition=Q(guests__gt=0), name="booking_guests_positive"),
             models.CheckConstraint(condition=Q(total__gt=0), name="booking_total_positive"),
@@ -87,7 +90,7 @@ class Booking(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["guest", "idempotency_key"],
-                condition=Q(idempotency_key__isnull=False),
+                condition=~Q(idempotency_key=""),
                 name="booking_idempotency_key_unique",
             ),
         ]
@@ -98,3 +101,74 @@ class Booking(models.Model):
     @builtins.property  # the ``property`` field shadows the builtin inside this class
     def nights(self) -> int:
         return (self.check_out - self.check_in).days
+
+
+class BookingStatusChange(models.Model):
+    """One row per transition: who moved the booking from what to what, and why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class Payment(models.Model):
+    class Kind(models.TextChoices):
+        AUTHORIZE = "authorize"
+        CAPTURE = "capture"
+        VOID = "void"
+        REFUND = "refund"
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    gateway = models.CharField(max_length=32)
+    gateway_reference = models.CharField(max_length=128)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} ({self.status})"
+
+
+# The state machine: from-status -> statuses it may move to (DESIGN.md section 3).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    BookingStatus.PENDING_HOST: frozenset(
+        {
+            BookingStatus.CONFIRMED,
+            BookingStatus.DECLINED,
+            BookingStatus.EXPIRED,
+            BookingStatus.CANCELLED,
+        }
+    ),
+    BookingStatus.AWAITING_PAYMENT: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.EXPIRED, BookingStatus.CANCELLED}
+    ),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED, BookingStatus.COMPLETED}),
+    BookingStatus.DECLINED: frozenset(),
+    BookingStatus.EXPIRED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.COMPLETED: frozenset(),
+}
