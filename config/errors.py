@@ -73,6 +73,14 @@ class ExceptionHandler(BaseExceptionHandler):
             return ServiceUnavailable()
         return super().convert_known_exceptions(exc)
 
+    def report_exception(self, exc, response) -> None:
+        """Expected outages (our own 5xx errors, e.g. a failing payment provider or an
+        unreachable database) are logged as warnings, not reported as crashes."""
+        if isinstance(exc, ApplicationError):
+            logger.warning("%s: %s", exc.default_code, exc.detail)
+            return
+        super().report_exception(exc, response)
+
     def get_response(self, exc, data):
         response = super().get_response(exc, data)
         if isinstance(exc, ServiceUnavailable):

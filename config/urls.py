@@ -8,6 +8,8 @@ from config import errors, health
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("properties.api.urls")),
+    path("", include("bookings.api.urls")),
 ]
 
 urlpatterns = [

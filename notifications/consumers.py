@@ -4,11 +4,9 @@ import json
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from notifications.events import user_group
+
 MAX_FRAME_BYTES = 16 * 1024
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):

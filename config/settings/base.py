@@ -12,6 +12,7 @@ the email backend (console by default).
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -154,7 +155,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Redis redelivers an unacknowledged task after this; never schedule further ahead.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth ---------------------------------------------------------------------------------
 
@@ -338,3 +338,17 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+
+# --- Properties, bookings, negotiation -----------------------------------------------------
+
+LISTING_MIN_PHOTOS = env.int("LISTING_MIN_PHOTOS", default=3)
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_PER_PROPERTY = 30
+SERVICE_FEE_PERCENT = Decimal(env("SERVICE_FEE_PERCENT", default="10"))
+BOOKING_MAX_ADVANCE_DAYS = 730
+AVAILABILITY_MAX_DAYS = 366
+BOOKING_PENDING_HOST_HOURS = env.int("BOOKING_PENDING_HOST_HOURS", default=24)
+BOOKING_PAYMENT_HOLD_MINUTES = env.int("BOOKING_PAYMENT_HOLD_MINUTES", default=30)
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="bookings.payments.DatabaseGateway")
+NEGOTIATION_MAX_ROUNDS = env.int("NEGOTIATION_MAX_ROUNDS", default=5)
+NEGOTIATION_OFFER_TTL = timedelta(hours=env.int("NEGOTIATION_OFFER_TTL_HOURS", default=24))

@@ -26,6 +26,8 @@ if REDIS_URL:
 
 _tmp = tempfile.mkdtemp(prefix="parley-test-media-")
 MEDIA_ROOT = os.path.join(_tmp, "media")
+STATIC_ROOT = os.path.join(_tmp, "static")
+os.makedirs(STATIC_ROOT, exist_ok=True)
 STORAGES["private"]["OPTIONS"]["location"] = os.path.join(_tmp, "private")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 

@@ -1,0 +1,92 @@
+from rest_framework import serializers
+
+from bookings.models import Booking, BookingStatus
+from bookings.selectors import effective_status
+
+MEAL_KEYS = ("breakfast", "lunch", "dinner")
+
+
+class MealsField(serializers.DictField):
+    child = serializers.BooleanField()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        unknown = set(value) - set(MEAL_KEYS)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown meals: {', '.join(sorted(unknown))}.", code="unknown_meal"
+            )
+        return {key: True for key, chosen in value.items() if chosen}
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    property = serializers.IntegerField(min_value=1)
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    guests = serializers.IntegerField(min_value=1, max_value=100)
+    stay_type = serializers.CharField(max_length=16)
+    meals = MealsField(required=False)
+    payment_token = serializers.CharField(max_length=128, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if attrs["check_out"] <= attrs["check_in"]:
+            raise serializers.ValidationError(
+                {"check_out": "Check-out must be after check-in."}, code="invalid_dates"
+            )
+        return attrs
+
+
+class PaySerializer(serializers.Serializer):
+    payment_token = serializers.CharField(max_length=128)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class RefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stay = serializers.DecimalField(max_digits=12, decimal_places=2)
+    cleaning_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    service_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    rule = serializers.CharField()
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    property_title = serializers.CharField(source="property.title", read_only=True)
+    guest_name = serializers.CharField(source="guest.full_name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = (
+            "id",
+            "status",
+            "property",
+            "property_title",
+            "guest",
+            "guest_name",
+            "check_in",
+            "check_out",
+            "guests",
+            "stay_type",
+            "meals",
+            "price",
+            "total",
+            "currency",
+            "hold_expires_at",
+            "cancellation_policy",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_status(self, booking) -> str:
+        return effective_status(booking)
+
+
+class CancelResponseSerializer(serializers.Serializer):
+    booking = BookingSerializer()
+    refund = RefundSerializer(allow_null=True)
+
+
+STATUS_CHOICES = BookingStatus.values

@@ -1,0 +1,164 @@
+"""Booking endpoints: thin wrappers over bookings.services and bookings.selectors."""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsEmailVerified
+from bookings import selectors, services
+from bookings.api import serializers as s
+from bookings.models import Booking
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Same key and body: the same booking again. Same key, other body: 409.",
+)
+
+
+class BookingListCreateView(generics.ListAPIView):
+    serializer_class = s.BookingSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsEmailVerified()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        params = _ListParams(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.bookings_for_user(user=self.request.user, **params.validated_data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("role", str, enum=["guest", "host"]),
+            OpenApiParameter("when", str, enum=["upcoming", "past"]),
+            OpenApiParameter("status", str, enum=s.STATUS_CHOICES),
+        ],
+        tags=["bookings"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.BookingCreateSerializer,
+        responses={201: s.BookingSerializer, 200: s.BookingSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        tags=["bookings"],
+    )
+    def post(self, request):
+        data = _valid(s.BookingCreateSerializer, request)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 255:
+            raise serializers.ValidationError(
+                {"Idempotency-Key": "At most 255 characters."}, code="invalid"
+            )
+        booking, created = services.booking_create(
+            guest=request.user,
+            property_id=data["property"],
+            check_in=data["check_in"],
+            check_out=data["check_out"],
+            guests=data["guests"],
+            stay_type=data["stay_type"],
+            meals=data.get("meals") or {},
+            payment_token=data.get("payment_token", ""),
+            idempotency_key=key,
+        )
+        return Response(
+            s.BookingSerializer(booking).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class _ListParams(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["guest", "host"], required=False)
+    when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
+    status = serializers.ChoiceField(choices=s.STATUS_CHOICES, required=False)
+
+
+class BookingDetailView(APIView):
+    @extend_schema(responses={200: s.BookingSerializer}, tags=["bookings"])
+    def get(self, request, pk: int):
+        booking = selectors.booking_get_for_party(user=request.user, booking_id=pk)
+        return Response(s.BookingSerializer(booking).data)
+
+
+class _BookingActionView(APIView):
+    """Runs one service; a booking the caller is not a party to is a 404."""
+
+    def act(self, request, pk: int):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        try:
+            return self.act(request, pk)
+        except Booking.DoesNotExist:
+            raise Http404 from None
+
+
+class BookingApproveView(_BookingActionView):
+    @extend_schema(request=None, responses={200: s.BookingSerializer}, tags=["bookings"])
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, request, pk):
+        booking = services.booking_approve(booking_id=pk, host=request.user)
+        return Response(s.BookingSerializer(booking).data)
+
+
+class BookingDeclineView(_BookingActionView):
+    @extend_schema(
+        request=s.ReasonSerializer, responses={200: s.BookingSerializer}, tags=["bookings"]
+    )
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, request, pk):
+        data = _valid(s.ReasonSerializer, request)
+        booking = services.booking_decline(
+            booking_id=pk, host=request.user, reason=data.get("reason", "")
+        )
+        return Response(s.BookingSerializer(booking).data)
+
+
+class BookingPayView(_BookingActionView):
+    @extend_schema(request=s.PaySerializer, responses={200: s.BookingSerializer}, tags=["bookings"])
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, request, pk):
+        data = _valid(s.PaySerializer, request)
+        booking = services.booking_pay(
+            booking_id=pk, guest=request.user, payment_token=data["payment_token"]
+        )
+        return Response(s.BookingSerializer(booking).data)
+
+
+class BookingCancelView(_BookingActionView):
+    @extend_schema(
+        request=s.ReasonSerializer, responses={200: s.CancelResponseSerializer}, tags=["bookings"]
+    )
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, request, pk):
+        data = _valid(s.ReasonSerializer, request)
+        booking, refund = services.booking_cancel(
+            booking_id=pk, user=request.user, reason=data.get("reason", "")
+        )
+        body = {
+            **s.BookingSerializer(booking).data,
+            "refund": refund.as_dict() if refund else None,
+        }
+        return Response(body)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

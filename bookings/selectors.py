@@ -1,0 +1,51 @@
+"""Booking reads, with the party check: only the guest and the property's host see one."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import Booking, BookingStatus
+
+
+def bookings_for_user(
+    *, user: User, role: str = "", when: str = "", status: str = ""
+) -> QuerySet[Booking]:
+    queryset = Booking.objects.select_related("property", "guest", "property__host")
+    if role == "guest":
+        queryset = queryset.filter(guest=user)
+    elif role == "host":
+        queryset = queryset.filter(property__host=user)
+    else:
+        queryset = queryset.filter(Q(guest=user) | Q(property__host=user))
+    today = timezone.now().date()
+    if when == "upcoming":
+        queryset = queryset.filter(check_out__gt=today).order_by("check_in", "pk")
+    elif when == "past":
+        queryset = queryset.filter(check_out__lte=today).order_by("-check_in", "-pk")
+    else:
+        queryset = queryset.order_by("-created_at", "-pk")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def booking_get_for_party(*, user: User, booking_id: int) -> Booking:
+    booking = (
+        Booking.objects.select_related("property", "guest", "property__host")
+        .filter(pk=booking_id)
+        .filter(Q(guest=user) | Q(property__host=user))
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def effective_status(booking: Booking, now=None) -> str:
+    """The status a reader sees: a lapsed hold is expired even before the sweep records it."""
+    now = now or timezone.now()
+    holding = (BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT)
+    if booking.status in holding and booking.hold_expires_at and booking.hold_expires_at <= now:
+        return BookingStatus.EXPIRED
+    return booking.status

@@ -1,0 +1,559 @@
+"""Booking use-cases. Each write locks the property (or booking) row, checks, writes,
+records history and registers its side effects on commit.
+
+Double bookings are impossible by construction: every writer that takes dates
+locks the property row first (``select_for_update``), expires lapsed holds,
+checks for overlap and inserts, all in one transaction; on PostgreSQL the
+exclusion constraint ``booking_no_overlap`` is the backstop and its violation
+(SQLSTATE 23P01) is answered as ``409 dates_unavailable``. On SQLite the
+transaction is IMMEDIATE, so check and insert cannot interleave.
+"""
+
+import hashlib
+import json
+import logging
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from bookings import events
+from bookings.models import (
+    TRANSITIONS,
+    Booking,
+    BookingStatus,
+    BookingStatusChange,
+    Payment,
+)
+from bookings.payments import get_gateway
+from bookings.refunds import Refund, RefundInput, compute_refund
+from config.errors import ApplicationError, ConflictError, InvalidTransition
+
+logger = logging.getLogger(__name__)
+
+PENDING_HOST_HOLD = timedelta(hours=settings.BOOKING_PENDING_HOST_HOURS)
+AWAITING_PAYMENT_HOLD = timedelta(minutes=settings.BOOKING_PAYMENT_HOLD_MINUTES)
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock, serialization failure
+_EXCLUSION_VIOLATION = "23P01"
+
+
+class DatesUnavailable(ConflictError):
+    default_code = "dates_unavailable"
+    default_detail = "These dates are no longer available."
+
+
+class IdempotencyKeyReused(ConflictError):
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was used with a different request."
+
+
+class PaymentTokenRequired(ApplicationError):
+    default_code = "payment_token_required"
+    default_detail = "A payment token is required to request this booking."
+
+
+class HoldExpired(ConflictError):
+    default_code = "hold_expired"
+    default_detail = "The hold on these dates has expired."
+
+
+class OwnProperty(ApplicationError):
+    default_code = "own_property"
+    default_detail = "You cannot book your own property."
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def run_with_retry(fn, *, attempts: int = 4):
+    """Run ``fn`` (a whole transaction) again after a deadlock or serialization failure."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if _sqlstate(exc) not in _RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            logger.info("retrying after %s (attempt %s)", _sqlstate(exc), attempt)
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def request_fingerprint(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- availability under the property lock -------------------------------------------------
+
+
+def lock_property(property_id: int, *, published_only: bool = False):
+    """Lock the property row: every writer of its dates goes through here first.
+
+    A missing property (or, with ``published_only``, one not on sale) is a 404.
+    """
+    from properties.models import Property
+
+    queryset = Property.objects.select_for_update()
+    if published_only:
+        queryset = queryset.filter(status=Property.Status.PUBLISHED)
+    prop = queryset.filter(pk=property_id).first()
+    if prop is None:
+        raise Http404("No such property.")
+    return prop
+
+
+def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: datetime) -> None:
+    """Record holds that lapsed (lazy expiry) so they stop holding dates, also in the DB."""
+    lapsed = (
+        Booking.objects.select_for_update()
+        .filter(
+            property_id=property_id,
+            status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
+            hold_expires_at__lte=now,
+        )
+        .overlapping(start, end)
+    )
+    for booking in lapsed:
+        _expire(booking, now=now)
+
+
+def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime) -> None:
+    """Raise ``DatesUnavailable`` if a holding booking or a host block overlaps. Caller holds
+    the property lock."""
+    from properties.selectors import blocks_overlapping
+
+    expire_lapsed_holds(property_id=property_id, start=start, end=end, now=now)
+    taken = Booking.objects.filter(property_id=property_id).holding(now).overlapping(start, end)
+    if taken.exists() or blocks_overlapping(property_id=property_id, start=start, end=end):
+        raise DatesUnavailable()
+
+
+def insert_booking(booking: Booking) -> Booking:
+    """Insert in a savepoint; the exclusion constraint's veto becomes ``dates_unavailable``."""
+    try:
+        with transaction.atomic():
+            booking.save(force_insert=True)
+    except IntegrityError as exc:
+        if _sqlstate(exc) == _EXCLUSION_VIOLATION:
+            raise DatesUnavailable() from exc
+        raise
+    return booking
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def _record(booking: Booking, *, from_status: str, actor: User | None, reason: str = "") -> None:
+    BookingStatusChange.objects.create(
+        booking=booking,
+        from_status=from_status,
+        to_status=booking.status,
+        actor=actor,
+        reason=reason,
+    )
+    events.booking_published(booking, f"booking.{booking.status}")
+
+
+def _transition(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> None:
+    """The one place a booking changes status: checks the table, writes, records history."""
+    if to_status not in TRANSITIONS[booking.status]:
+        raise InvalidTransition(
+            f"A booking that is {booking.get_status_display().lower()} cannot become {to_status}."
+        )
+    from_status = booking.status
+    booking.status = to_status
+    if to_status not in (BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT):
+        booking.hold_expires_at = None
+    booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+    _record(booking, from_status=from_status, actor=actor, reason=reason)
+
+
+def _lock_booking(booking_id: int) -> Booking:
+    return Booking.objects.select_for_update().select_related("property").get(pk=booking_id)
+
+
+def _hold_lapsed(booking: Booking, now: datetime) -> bool:
+    return booking.hold_expires_at is not None and booking.hold_expires_at <= now
+
+
+def _expire(booking: Booking, *, now: datetime) -> None:
+    _void_authorization(booking)
+    _transition(booking, BookingStatus.EXPIRED, actor=None, reason="hold expired")
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def _payment(booking: Booking, kind: str, amount: Decimal, reference: str, key: str) -> Payment:
+    return Payment.objects.create(
+        booking=booking,
+        kind=kind,
+        amount=amount,
+        currency=booking.currency,
+        status=Payment.Status.SUCCEEDED,
+        gateway=get_gateway().name,
+        gateway_reference=reference,
+        idempotency_key=key,
+    )
+
+
+def _authorize(booking: Booking, token: str) -> Payment:
+    key = f"booking-{booking.pk}-authorize-{booking.payments.count()}"
+    result = get_gateway().authorize(
+        token=token, amount=booking.total, currency=booking.currency, idempotency_key=key
+    )
+    return _payment(booking, Payment.Kind.AUTHORIZE, booking.total, result.reference, key)
+
+
+def _authorization(booking: Booking) -> Payment | None:
+    return booking.payments.filter(kind=Payment.Kind.AUTHORIZE).order_by("-pk").first()
+
+
+def _capture(booking: Booking) -> Payment:
+    authorization = _authorization(booking)
+    key = f"booking-{booking.pk}-capture"
+    result = get_gateway().capture(
+        reference=authorization.gateway_reference,
+        amount=booking.total,
+        currency=booking.currency,
+        idempotency_key=key,
+    )
+    return _payment(booking, Payment.Kind.CAPTURE, booking.total, result.reference, key)
+
+
+def _void_authorization(booking: Booking) -> None:
+    authorization = _authorization(booking)
+    if authorization is None or booking.payments.filter(kind=Payment.Kind.CAPTURE).exists():
+        return
+    key = f"booking-{booking.pk}-void"
+    if Payment.objects.filter(idempotency_key=key).exists():
+        return
+    result = get_gateway().void(reference=authorization.gateway_reference, idempotency_key=key)
+    _payment(booking, Payment.Kind.VOID, Decimal(0), result.reference, key)
+
+
+def _refund(booking: Booking, amount: Decimal) -> None:
+    capture = booking.payments.filter(kind=Payment.Kind.CAPTURE).first()
+    if capture is None or amount <= 0:
+        return
+    key = f"booking-{booking.pk}-refund"
+    result = get_gateway().refund(
+        reference=capture.gateway_reference,
+        amount=amount,
+        currency=booking.currency,
+        idempotency_key=key,
+    )
+    _payment(booking, Payment.Kind.REFUND, amount, result.reference, key)
+
+
+# --- use-cases -------------------------------------------------------------------------------
+
+
+def booking_create(
+    *,
+    guest: User,
+    property_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: dict | None = None,
+    payment_token: str = "",
+    idempotency_key: str = "",
+    total_override: Decimal | None = None,
+    now: datetime | None = None,
+) -> tuple[Booking, bool]:
+    """Create a booking; returns ``(booking, created)``.
+
+    ``created`` is False when an ``Idempotency-Key`` replays an earlier identical
+    request. ``total_override`` is the agreed total of an accepted negotiation
+    (the quote is still computed on the server and kept as the list price).
+    """
+    meals = meals or {}
+    fingerprint = request_fingerprint(
+        {
+            "property": property_id,
+            "check_in": check_in,
+            "check_out": check_out,
+            "guests": guests,
+            "stay_type": stay_type,
+            "meals": meals,
+            "payment_token": payment_token,
+        }
+    )
+    if idempotency_key:
+        replay = _idempotent_replay(guest, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay, False
+
+    def attempt() -> Booking:
+        with transaction.atomic():
+            return _create_locked(
+                guest=guest,
+                property_id=property_id,
+                check_in=check_in,
+                check_out=check_out,
+                guests=guests,
+                stay_type=stay_type,
+                meals=meals,
+                payment_token=payment_token,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                total_override=total_override,
+                now=now or timezone.now(),
+            )
+
+    try:
+        return run_with_retry(attempt), True
+    except IntegrityError:
+        # Two requests with the same key raced: the loser answers like a replay.
+        if idempotency_key:
+            replay = _idempotent_replay(guest, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay, False
+        raise
+
+
+def _idempotent_replay(guest: User, key: str, fingerprint: str) -> Booking | None:
+    earlier = Booking.objects.filter(guest=guest, idempotency_key=key).first()
+    if earlier is None:
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return earlier
+
+
+def _create_locked(
+    *,
+    guest,
+    property_id,
+    check_in,
+    check_out,
+    guests,
+    stay_type,
+    meals,
+    payment_token,
+    idempotency_key,
+    fingerprint,
+    total_override,
+    now,
+) -> Booking:
+    from properties.services import quote_for_stay
+
+    prop = lock_property(property_id, published_only=True)
+    if prop.host_id == guest.pk:
+        raise OwnProperty()
+    quote = quote_for_stay(
+        property=prop,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        stay_type=stay_type,
+        meals=meals,
+        now=now,
+    )
+    ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
+
+    if prop.instant_book:
+        status = BookingStatus.CONFIRMED if payment_token else BookingStatus.AWAITING_PAYMENT
+    else:
+        if not payment_token:
+            raise PaymentTokenRequired()
+        status = BookingStatus.PENDING_HOST
+    holds = {
+        BookingStatus.PENDING_HOST: now + PENDING_HOST_HOLD,
+        BookingStatus.AWAITING_PAYMENT: now + AWAITING_PAYMENT_HOLD,
+    }
+    booking = insert_booking(
+        Booking(
+            property=prop,
+            guest=guest,
+            check_in=check_in,
+            check_out=check_out,
+            guests=guests,
+            stay_type=stay_type,
+            meals=meals,
+            price=quote.as_dict(),
+            total=total_override if total_override is not None else quote.total,
+            currency=prop.currency,
+            status=status,
+            hold_expires_at=holds.get(status),
+            cancellation_policy=prop.cancellation_policy,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+    )
+    if payment_token:
+        _authorize(booking, payment_token)
+        if status == BookingStatus.CONFIRMED:
+            _capture(booking)
+    _record(booking, from_status="", actor=guest, reason="created")
+    return booking
+
+
+def _for_update_as(booking_id: int, *, user: User, role: str) -> Booking:
+    """Lock the booking; only its guest (``role="guest"``) or host may act. Others: 404."""
+    booking = _lock_booking(booking_id)
+    allowed = booking.guest_id if role == "guest" else booking.property.host_id
+    if user.pk != allowed:
+        raise Booking.DoesNotExist
+    return booking
+
+
+def _check_not_lapsed(booking: Booking, now: datetime) -> None:
+    if _hold_lapsed(booking, now):
+        _expire(booking, now=now)
+        raise HoldExpired()
+
+
+def booking_approve(*, booking_id: int, host: User, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _for_update_as(booking_id, user=host, role="host")
+        if booking.status == BookingStatus.PENDING_HOST:
+            _check_not_lapsed(booking, now)
+        _transition_check(booking, BookingStatus.CONFIRMED)
+        _capture(booking)
+        _transition(booking, BookingStatus.CONFIRMED, actor=host, reason="approved by host")
+        return booking
+
+
+def booking_decline(*, booking_id: int, host: User, reason: str = "") -> Booking:
+    with transaction.atomic():
+        booking = _for_update_as(booking_id, user=host, role="host")
+        if booking.status != BookingStatus.PENDING_HOST:
+            raise InvalidTransition("Only a request waiting for the host can be declined.")
+        _void_authorization(booking)
+        _transition(booking, BookingStatus.DECLINED, actor=host, reason=reason or "declined")
+        return booking
+
+
+def booking_pay(
+    *, booking_id: int, guest: User, payment_token: str, now: datetime | None = None
+) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _for_update_as(booking_id, user=guest, role="guest")
+        if booking.status != BookingStatus.AWAITING_PAYMENT:
+            raise InvalidTransition("Only a booking waiting for payment can be paid.")
+        _check_not_lapsed(booking, now)
+        _authorize(booking, payment_token)
+        _capture(booking)
+        _transition(booking, BookingStatus.CONFIRMED, actor=guest, reason="paid")
+        return booking
+
+
+def booking_cancel(
+    *, booking_id: int, user: User, reason: str = "", now: datetime | None = None
+) -> tuple[Booking, Refund | None]:
+    """Cancel as the guest or the host; returns the booking and the refund issued."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking_id)
+        by_host = user.pk == booking.property.host_id
+        if not by_host and user.pk != booking.guest_id:
+            raise Booking.DoesNotExist
+        if booking.status in (BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT):
+            if by_host:
+                raise InvalidTransition("A host declines a request instead of cancelling it.")
+            _check_not_lapsed(booking, now)
+            _void_authorization(booking)
+            _transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
+            return booking, None
+        _transition_check(booking, BookingStatus.CANCELLED)
+        refund = compute_refund(_refund_input(booking, now=now, by_host=by_host))
+        _refund(booking, refund.amount)
+        booking.price = {**booking.price, "refund": refund.as_dict()}
+        booking.save(update_fields=["price"])
+        if by_host:
+            _count_host_cancellation(booking.property.host_id)
+        _transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
+        return booking, refund
+
+
+def _transition_check(booking: Booking, to_status: str) -> None:
+    if to_status not in TRANSITIONS[booking.status]:
+        raise InvalidTransition(
+            f"A booking that is {booking.get_status_display().lower()} cannot become {to_status}."
+        )
+
+
+def _count_host_cancellation(host_id: int) -> None:
+    from django.db.models import F
+
+    User.objects.filter(pk=host_id).update(host_cancellations=F("host_cancellations") + 1)
+
+
+def check_in_instant(booking: Booking) -> datetime:
+    prop = booking.property
+    tz = ZoneInfo(prop.timezone or "UTC")
+    check_in_time = getattr(prop, "check_in_time", None) or datetime.min.time().replace(hour=15)
+    return datetime.combine(booking.check_in, check_in_time, tzinfo=tz)
+
+
+def _refund_input(booking: Booking, *, now: datetime, by_host: bool) -> RefundInput:
+    price = booking.price
+    service_fee = Decimal(price.get("service_fee", "0"))
+    cleaning_fee = Decimal(price.get("cleaning_fee", "0"))
+    paid = booking.total
+    # Whatever was paid beyond fees is the stay subtotal (also for a negotiated total).
+    stay_subtotal = max(paid - service_fee - cleaning_fee, Decimal(0))
+    return RefundInput(
+        policy=booking.cancellation_policy,
+        booked_at=booking.created_at,
+        cancelled_at=now,
+        check_in_at=check_in_instant(booking),
+        nights=booking.nights,
+        stay_subtotal=stay_subtotal,
+        cleaning_fee=cleaning_fee,
+        service_fee=service_fee,
+        currency=booking.currency,
+        by_host=by_host,
+    )
+
+
+# --- periodic work (idempotent, bounded, safe when two runs overlap) ---------------------------
+
+
+def bookings_expire_lapsed(*, now: datetime | None = None, batch: int = 200) -> int:
+    now = now or timezone.now()
+    with transaction.atomic():
+        lapsed = list(
+            Booking.objects.select_for_update(skip_locked=True)
+            .select_related("property")
+            .filter(
+                status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
+                hold_expires_at__lte=now,
+            )
+            .order_by("hold_expires_at")[:batch]
+        )
+        for booking in lapsed:
+            _expire(booking, now=now)
+    return len(lapsed)
+
+
+def bookings_complete_finished(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Confirmed stays whose check-out date has passed in the property's time zone."""
+    now = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        candidates = (
+            Booking.objects.select_for_update(skip_locked=True)
+            .select_related("property")
+            .filter(status=BookingStatus.CONFIRMED, check_out__lte=now.date() + timedelta(days=1))
+            .order_by("check_out")[:batch]
+        )
+        for booking in candidates:
+            local_today = now.astimezone(ZoneInfo(booking.property.timezone or "UTC")).date()
+            if booking.check_out <= local_today:
+                _transition(booking, BookingStatus.COMPLETED, actor=None, reason="stay finished")
+                done += 1
+    return done

@@ -1,0 +1,18 @@
+"""Celery beat schedule. Jobs are idempotent, bounded per run and safe to overlap.
+
+With a Redis broker nothing is scheduled further ahead than the visibility
+timeout: distant work (hold expiry, reminders) is found by these sweeps instead.
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "expire-lapsed-holds": {
+        "task": "bookings.tasks.expire_lapsed_holds",
+        "schedule": 60.0,
+    },
+    "complete-finished-stays": {
+        "task": "bookings.tasks.complete_finished_stays",
+        "schedule": crontab(minute=5),
+    },
+}

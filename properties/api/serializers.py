@@ -1,0 +1,360 @@
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from rest_framework import serializers
+
+from config.images import validate_image_upload
+from config.storage import CloudinaryMediaStorage
+from properties.models import (
+    Amenity,
+    AvailabilityBlock,
+    CancellationPolicy,
+    Photo,
+    Property,
+    PropertyType,
+    SeasonalRate,
+    StayKind,
+    StayType,
+)
+
+TIMEZONES = frozenset(available_timezones())
+MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
+PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 1}
+
+
+def image_urls(field) -> dict:
+    """Original, thumbnail and card URLs; Cloudinary generates the sizes."""
+    if not field:
+        return {"url": None, "thumb": None, "card": None}
+    storage = field.storage
+    if isinstance(storage, CloudinaryMediaStorage):
+        return {
+            "url": storage.url(field.name),
+            "thumb": storage.url(field.name, variant="thumb"),
+            "card": storage.url(field.name, variant="card"),
+        }
+    url = field.url
+    return {"url": url, "thumb": url, "card": url}
+
+
+class StayTypeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=StayKind.choices)
+    nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    monthly_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=1, required=False, allow_null=True
+    )
+    breakfast_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    lunch_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    dinner_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        kind = attrs["kind"]
+        if kind == StayKind.PAYING_GUEST:
+            if not attrs.get("monthly_price"):
+                raise serializers.ValidationError({"monthly_price": "Required for paying guests."})
+            return {"kind": kind, "monthly_price": attrs["monthly_price"]}
+        if not attrs.get("nightly_price"):
+            raise serializers.ValidationError({"nightly_price": "Required for this stay type."})
+        spec = {"kind": kind, "nightly_price": attrs["nightly_price"]}
+        if kind == StayKind.WITH_MEALS:
+            meals = {m: attrs.get(f"{m}_price") for m in ("breakfast", "lunch", "dinner")}
+            if not any(price is not None for price in meals.values()):
+                raise serializers.ValidationError("Give the price of at least one meal.")
+            spec.update({f"{m}_price": p for m, p in meals.items()})
+        return spec
+
+
+class PropertyWriteSerializer(serializers.Serializer):
+    """Create/PATCH body: any subset while drafting (DESIGN.md section 4)."""
+
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    property_type = serializers.ChoiceField(choices=PropertyType.choices, required=False)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    timezone = serializers.CharField(max_length=64, required=False)
+    max_guests = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    bedrooms = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    beds = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    bathrooms = serializers.DecimalField(
+        max_digits=3, decimal_places=1, min_value=0, max_value=50, required=False
+    )
+    house_rules = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    check_in_time = serializers.TimeField(required=False)
+    check_out_time = serializers.TimeField(required=False)
+    min_nights = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    max_nights = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    advance_notice_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    cancellation_policy = serializers.ChoiceField(
+        choices=CancellationPolicy.choices, required=False
+    )
+    instant_book = serializers.BooleanField(required=False)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)
+    cleaning_fee = serializers.DecimalField(**MONEY, required=False)
+    weekly_discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=99, required=False
+    )
+    monthly_discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=99, required=False
+    )
+    amenities = serializers.ListField(
+        child=serializers.SlugField(max_length=40), max_length=100, required=False
+    )
+    accepts_offers = serializers.BooleanField(required=False)
+    floor_nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    auto_accept_nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    stay_types = StayTypeSerializer(many=True, required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in TIMEZONES:
+            raise serializers.ValidationError("Use an IANA time zone name.", code="invalid")
+        return value
+
+    def validate_amenities(self, codes: list[str]) -> list[str]:
+        known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown amenities: {', '.join(unknown)}.")
+        return codes
+
+    def validate_stay_types(self, value: list[dict]) -> list[dict]:
+        kinds = [spec["kind"] for spec in value]
+        if len(kinds) != len(set(kinds)):
+            raise serializers.ValidationError("Each stay type at most once.")
+        return value
+
+
+class AmenitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Amenity
+        fields = ("code", "name", "standout")
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ("id", "urls", "caption", "position", "is_cover")
+
+    def get_urls(self, photo) -> dict:
+        return image_urls(photo.image)
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    image = serializers.ImageField()
+    caption = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate_image(self, value):
+        validate_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
+        return value
+
+
+class PhotoOrderSerializer(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=30)
+
+
+class StayTypeOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StayType
+        fields = (
+            "kind",
+            "nightly_price",
+            "monthly_price",
+            "breakfast_price",
+            "lunch_price",
+            "dinner_price",
+        )
+
+
+class HostSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    is_superhost = serializers.BooleanField()
+    identity_verified = serializers.BooleanField(source="is_identity_verified")
+
+
+class PropertyListSerializer(serializers.ModelSerializer):
+    cover = serializers.SerializerMethodField()
+    nightly_price = serializers.DecimalField(
+        source="base_nightly_price", max_digits=10, decimal_places=2, read_only=True
+    )
+    rating = serializers.DecimalField(
+        source="rating_avg", max_digits=3, decimal_places=2, read_only=True
+    )
+
+    class Meta:
+        model = Property
+        fields = (
+            "id",
+            "title",
+            "property_type",
+            "city",
+            "country",
+            "latitude",
+            "longitude",
+            "max_guests",
+            "instant_book",
+            "accepts_offers",
+            "currency",
+            "nightly_price",
+            "rating",
+            "review_count",
+            "cover",
+        )
+
+    def get_cover(self, prop) -> dict | None:
+        covers = getattr(prop, "cover_photos", None)
+        if covers is None:
+            covers = [p for p in prop.photos.all() if p.is_cover]
+        return image_urls(covers[0].image) if covers else None
+
+
+class PropertyDetailSerializer(PropertyListSerializer):
+    photos = PhotoSerializer(many=True, read_only=True)
+    amenities = AmenitySerializer(many=True, read_only=True)
+    stay_types = StayTypeOutSerializer(many=True, read_only=True)
+    host = serializers.SerializerMethodField()
+    rating_breakdown = serializers.SerializerMethodField()
+
+    class Meta(PropertyListSerializer.Meta):
+        fields = (
+            *PropertyListSerializer.Meta.fields,
+            "status",
+            "description",
+            "address",
+            "timezone",
+            "bedrooms",
+            "beds",
+            "bathrooms",
+            "house_rules",
+            "check_in_time",
+            "check_out_time",
+            "min_nights",
+            "max_nights",
+            "advance_notice_days",
+            "cancellation_policy",
+            "cleaning_fee",
+            "weekly_discount_percent",
+            "monthly_discount_percent",
+            "stay_types",
+            "amenities",
+            "photos",
+            "host",
+            "rating_breakdown",
+            "created_at",
+            "published_at",
+        )
+
+    def get_host(self, prop) -> dict:
+        return HostSummarySerializer(prop.host).data
+
+    def get_rating_breakdown(self, prop) -> dict:
+        breakdown = getattr(prop, "rating_breakdown", None)
+        if callable(breakdown):
+            return breakdown()
+        return {"overall": prop.rating_avg, "count": prop.review_count}
+
+
+class PropertyOwnerSerializer(PropertyDetailSerializer):
+    """What the owner sees: also the private negotiation prices and the iCal token."""
+
+    class Meta(PropertyDetailSerializer.Meta):
+        fields = (
+            *PropertyDetailSerializer.Meta.fields,
+            "floor_nightly_price",
+            "auto_accept_nightly_price",
+            "ical_token",
+        )
+
+
+class DateRangeSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError(
+                {"end": "End must be after start."}, code="invalid_dates"
+            )
+        return attrs
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AvailabilityBlock
+        fields = ("id", "start", "end", "note", "source", "created_at")
+        read_only_fields = ("id", "source", "created_at")
+
+
+class BlockWriteSerializer(DateRangeSerializer):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class RateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SeasonalRate
+        fields = ("id", "start", "end", "nightly_price")
+
+
+class RateWriteSerializer(DateRangeSerializer):
+    nightly_price = serializers.DecimalField(**PRICE)
+
+
+class QuoteParamsSerializer(serializers.Serializer):
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    guests = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    stay_type = serializers.ChoiceField(choices=StayKind.choices, default=StayKind.STANDARD)
+    meals = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    def validate_meals(self, value: str) -> dict:
+        chosen = [m.strip() for m in value.split(",") if m.strip()]
+        unknown = set(chosen) - {"breakfast", "lunch", "dinner"}
+        if unknown:
+            raise serializers.ValidationError(f"Unknown meals: {', '.join(sorted(unknown))}.")
+        return dict.fromkeys(chosen, True)
+
+    def validate(self, attrs):
+        if attrs["check_out"] <= attrs["check_in"]:
+            raise serializers.ValidationError(
+                {"check_out": "Check-out must be after check-in."}, code="invalid_dates"
+            )
+        return attrs
+
+
+class LineItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class QuoteSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    nights = serializers.IntegerField()
+    nights_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    meals = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stay_subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    cleaning_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    service_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    line_items = LineItemSerializer(many=True)
+
+
+class AvailabilityDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    status = serializers.ChoiceField(choices=["available", "blocked", "booked"])
+    nightly_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)

@@ -1,0 +1,155 @@
+"""Search over published listings (DESIGN.md section 4 filters).
+
+Everything is a database filter over indexed columns; dates exclude properties
+with a holding booking or a block in the range (two ``NOT IN`` subqueries over
+indexed ranges). Results carry only their cover photo (one prefetch query).
+"""
+
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+
+from properties.models import Photo, Property, PropertyType, StayKind
+from properties.selectors import unavailable_property_ids
+
+ORDERINGS = {
+    "price": ("base_nightly_price", "pk"),
+    "-price": ("-base_nightly_price", "-pk"),
+    "-rating": (F("rating_avg").desc(nulls_last=True), "-pk"),
+    "-created": ("-created_at", "-pk"),
+}
+KM_PER_DEGREE_LAT = 110.574
+KM_PER_DEGREE_LNG_AT_EQUATOR = 111.320
+
+
+class SearchParams(serializers.Serializer):
+    city = serializers.CharField(max_length=100, required=False)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    lng = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    radius_km = serializers.FloatField(min_value=0.1, max_value=500, required=False)
+    check_in = serializers.DateField(required=False)
+    check_out = serializers.DateField(required=False)
+    guests = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    stay_type = serializers.ChoiceField(choices=StayKind.choices, required=False)
+    min_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    max_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    amenities = serializers.CharField(max_length=500, required=False)
+    property_type = serializers.ChoiceField(choices=PropertyType.choices, required=False)
+    instant_book = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(max_length=200, required=False)
+    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False)
+
+    def validate(self, attrs):
+        geo = [name for name in ("lat", "lng", "radius_km") if name in attrs]
+        if geo and len(geo) != 3:
+            raise serializers.ValidationError(
+                {"radius_km": "Give lat, lng and radius_km together."}, code="incomplete_geo"
+            )
+        dates = [name for name in ("check_in", "check_out") if name in attrs]
+        if len(dates) == 1:
+            raise serializers.ValidationError(
+                {"check_out": "Give check_in and check_out together."}, code="incomplete_dates"
+            )
+        if dates:
+            today = timezone.now().date()
+            if attrs["check_out"] <= attrs["check_in"]:
+                raise serializers.ValidationError(
+                    {"check_out": "Check-out must be after check-in."}, code="invalid_dates"
+                )
+            if attrs["check_in"] < today - timedelta(days=1):
+                raise serializers.ValidationError(
+                    {"check_in": "Check-in cannot be in the past."}, code="past_dates"
+                )
+            if attrs["check_out"] > today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS):
+                raise serializers.ValidationError(
+                    {"check_out": "Dates can be at most two years ahead."}, code="too_far_ahead"
+                )
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError(
+                {"max_price": "max_price must not be below min_price."}, code="invalid_range"
+            )
+        if "amenities" in attrs:
+            attrs["amenities"] = sorted(
+                {c.strip() for c in attrs["amenities"].split(",") if c.strip()}
+            )
+        return attrs
+
+
+def search_properties(params: dict) -> QuerySet[Property]:
+    qs = Property.objects.filter(status=Property.Status.PUBLISHED)
+    if city := params.get("city"):
+        qs = qs.filter(city__iexact=city.strip())
+    if country := params.get("country"):
+        qs = qs.filter(country=country.upper())
+    if "radius_km" in params:
+        qs = _within_radius(qs, params["lat"], params["lng"], params["radius_km"])
+    if "check_in" in params:
+        qs = qs.exclude(unavailable_property_ids(params["check_in"], params["check_out"]))
+    if guests := params.get("guests"):
+        qs = qs.filter(max_guests__gte=guests)
+    if stay_type := params.get("stay_type"):
+        qs = qs.filter(stay_types__kind=stay_type)
+    if params.get("min_price") is not None:
+        qs = qs.filter(base_nightly_price__gte=params["min_price"])
+    if params.get("max_price") is not None:
+        qs = qs.filter(base_nightly_price__lte=params["max_price"])
+    for code in params.get("amenities", []):
+        qs = qs.filter(amenities__code=code)
+    if property_type := params.get("property_type"):
+        qs = qs.filter(property_type=property_type)
+    if params.get("instant_book") is not None:
+        qs = qs.filter(instant_book=params["instant_book"])
+    ordering = ORDERINGS.get(params.get("ordering") or "-created")
+    if q := params.get("q"):
+        qs, ranked = _text_search(qs, q.strip())
+        if ranked and not params.get("ordering"):
+            ordering = ("-rank", "-pk")
+    covers = Prefetch(
+        "photos", queryset=Photo.objects.filter(is_cover=True), to_attr="cover_photos"
+    )
+    return qs.order_by(*ordering).prefetch_related(covers)
+
+
+def _within_radius(qs, lat: float, lng: float, radius_km: float):
+    """Bounding box (indexed) then an equirectangular distance check, portable SQL."""
+    km_per_lng = KM_PER_DEGREE_LNG_AT_EQUATOR * max(math.cos(math.radians(lat)), 0.01)
+    dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
+    qs = qs.filter(
+        latitude__gte=lat - dlat,
+        latitude__lte=lat + dlat,
+        longitude__gte=lng - dlng,
+        longitude__lte=lng + dlng,
+    )
+    dy = (F("latitude") - Decimal(str(lat))) * Decimal(str(KM_PER_DEGREE_LAT))
+    dx = (F("longitude") - Decimal(str(lng))) * Decimal(str(km_per_lng))
+    return qs.alias(distance2=dx * dx + dy * dy).filter(
+        distance2__lte=Decimal(str(radius_km * radius_km))
+    )
+
+
+def _text_search(qs, text: str):
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = (
+            SearchVector("title", weight="A")
+            + SearchVector("city", weight="B")
+            + SearchVector("description", weight="C")
+        )
+        query = SearchQuery(text, search_type="websearch")
+        return qs.annotate(rank=SearchRank(vector, query)).filter(rank__gt=0), True
+    return qs.filter(
+        Q(title__icontains=text) | Q(description__icontains=text) | Q(city__icontains=text)
+    ), False

@@ -1,0 +1,95 @@
+"""Property reads: visibility rules, calendar and availability."""
+
+from datetime import date, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from properties.models import AvailabilityBlock, Photo, Property, SeasonalRate
+
+
+def _detail_queryset() -> QuerySet[Property]:
+    return Property.objects.select_related("host").prefetch_related(
+        "stay_types",
+        "amenities",
+        Prefetch("photos", queryset=Photo.objects.order_by("-is_cover", "position", "pk")),
+    )
+
+
+def property_get_visible(*, user: User | None, property_id: int) -> Property:
+    """Published and unlisted listings are public by id; drafts and archived only to the owner."""
+    prop = _detail_queryset().filter(pk=property_id).first()
+    if prop is None:
+        raise Http404
+    is_owner = user is not None and user.is_authenticated and prop.host_id == user.pk
+    if not is_owner and prop.status not in (Property.Status.PUBLISHED, Property.Status.UNLISTED):
+        raise Http404
+    return prop
+
+
+def property_get_owned(*, user: User, property_id: int) -> Property:
+    prop = _detail_queryset().filter(pk=property_id, host_id=user.pk).first()
+    if prop is None:
+        raise Http404
+    return prop
+
+
+def properties_of_host(*, user: User) -> QuerySet[Property]:
+    return (
+        _detail_queryset()
+        .filter(host=user)
+        .exclude(status=Property.Status.ARCHIVED)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def blocks_overlapping(*, property_id: int, start: date, end: date) -> bool:
+    return AvailabilityBlock.objects.filter(
+        property_id=property_id, start__lt=end, end__gt=start
+    ).exists()
+
+
+def rates_overlapping(*, property_id: int, start: date, end: date) -> QuerySet[SeasonalRate]:
+    return SeasonalRate.objects.filter(property_id=property_id, start__lt=end, end__gt=start)
+
+
+def availability(*, prop: Property, start: date, end: date, now=None) -> list[dict]:
+    """Each day of ``[start, end)``: ``available``, ``blocked`` or ``booked``, with its price."""
+    from bookings.models import Booking
+
+    blocks = list(
+        AvailabilityBlock.objects.filter(property=prop, start__lt=end, end__gt=start).values_list(
+            "start", "end"
+        )
+    )
+    booked = list(
+        Booking.objects.filter(property=prop)
+        .holding(now)
+        .overlapping(start, end)
+        .values_list("check_in", "check_out")
+    )
+    rates = list(rates_overlapping(property_id=prop.pk, start=start, end=end))
+    base = prop.base_nightly_price
+    days = []
+    day = start
+    while day < end:
+        if any(b_start <= day < b_end for b_start, b_end in booked):
+            state = "booked"
+        elif any(b_start <= day < b_end for b_start, b_end in blocks):
+            state = "blocked"
+        else:
+            state = "available"
+        price = next((r.nightly_price for r in rates if r.start <= day < r.end), base)
+        days.append({"date": day, "status": state, "nightly_price": str(price) if price else None})
+        day += timedelta(days=1)
+    return days
+
+
+def unavailable_property_ids(start: date, end: date, now=None) -> Q:
+    """A filter excluding properties with a holding booking or a block in ``[start, end)``."""
+    from bookings.models import Booking
+
+    booked = Booking.objects.holding(now).overlapping(start, end).values("property_id")
+    blocked = AvailabilityBlock.objects.filter(start__lt=end, end__gt=start).values("property_id")
+    return Q(pk__in=booked) | Q(pk__in=blocked)
