@@ -80,20 +80,13 @@ def _replace_stay_types(prop: Property, stay_types: list[dict]) -> None:
     StayType.objects.bulk_create(StayType(property=prop, **spec) for spec in stay_types)
 
 
-def _refresh_base_price(prop: Property) -> None:
-    nightly = [s.nightly_price for s in prop.stay_types.all() if s.nightly_price]
-    monthly = [s.monthly_price / 30 for s in prop.stay_types.all() if s.monthly_price]
-    prices = nightly or monthly
-    prop.base_nightly_price = min(prices).quantize(Decimal("0.01")) if prices else None
-
-
-def _validate_invariants(prop: Property) -> None:
-    """Rules over several fields; the database re-checks what it can."""
+def _validate_invariants(prop: Property, stay_types: list[dict]) -> None:
+    """Rules over several fields, checked before writing (the database re-checks them)."""
     errors: dict[str, str] = {}
     if prop.min_nights > prop.max_nights:
         errors["min_nights"] = "Minimum nights cannot exceed maximum nights."
     floor, auto = prop.floor_nightly_price, prop.auto_accept_nightly_price
-    nightly = [s.nightly_price for s in prop.stay_types.all() if s.nightly_price]
+    nightly = [spec["nightly_price"] for spec in stay_types if spec.get("nightly_price")]
     list_price = min(nightly) if nightly else None
     if floor is not None and auto is not None and floor >= auto:
         errors["floor_nightly_price"] = "The floor must be below the auto-accept price."
@@ -106,31 +99,42 @@ def _validate_invariants(prop: Property) -> None:
         raise serializers.ValidationError(errors)
 
 
-@transaction.atomic
-def property_create(*, host: User, **fields) -> Property:
-    prop = Property(host=host)
+def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
+    if "stay_types" in fields:
+        return fields["stay_types"]
+    if prop.pk is None:
+        return []
+    return list(prop.stay_types.values("kind", "nightly_price", "monthly_price"))
+
+
+def _base_price(stay_types: list[dict]) -> Decimal | None:
+    nightly = [spec["nightly_price"] for spec in stay_types if spec.get("nightly_price")]
+    monthly = [spec["monthly_price"] / 30 for spec in stay_types if spec.get("monthly_price")]
+    prices = nightly or monthly
+    return min(prices).quantize(Decimal("0.01")) if prices else None
+
+
+def _write(prop: Property, fields: dict) -> Property:
     _apply(prop, fields)
+    stay_types = _stay_type_specs(prop, fields)
+    _validate_invariants(prop, stay_types)
+    prop.base_nightly_price = _base_price(stay_types)
     prop.save()
-    return _save_relations(prop, fields)
-
-
-@transaction.atomic
-def property_update(*, prop: Property, **fields) -> Property:
-    prop = _lock(prop)
-    _apply(prop, fields)
-    prop.save()
-    return _save_relations(prop, fields)
-
-
-def _save_relations(prop: Property, fields: dict) -> Property:
     if "stay_types" in fields:
         _replace_stay_types(prop, fields["stay_types"])
     if "amenities" in fields:
         prop.amenities.set(Amenity.objects.filter(code__in=fields["amenities"]))
-    _validate_invariants(prop)
-    _refresh_base_price(prop)
-    prop.save(update_fields=["base_nightly_price"])
     return prop
+
+
+@transaction.atomic
+def property_create(*, host: User, **fields) -> Property:
+    return _write(Property(host=host), fields)
+
+
+@transaction.atomic
+def property_update(*, prop: Property, **fields) -> Property:
+    return _write(_lock(prop), fields)
 
 
 def missing_for_publication(prop: Property) -> list[dict]:

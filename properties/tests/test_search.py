@@ -1,0 +1,168 @@
+"""Search: every filter of DESIGN.md section 4, pagination without a count, constant queries."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from bookings.models import Booking
+from properties.models import Amenity, AvailabilityBlock, Property
+from properties.tests.factories import GuestFactory, published_property
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/properties/"
+
+
+def _day(n):
+    return timezone.now().date() + timedelta(days=n)
+
+
+def _ids(params):
+    response = APIClient().get(URL, params)
+    assert response.status_code == 200, response.json()
+    return {row["id"] for row in response.json()["results"]}
+
+
+@pytest.fixture
+def listings():
+    lisbon = published_property(
+        city="Lisbon", nightly="80.00", max_guests=2, instant_book=True, photos=1
+    )
+    porto = published_property(
+        city="Porto",
+        latitude=Decimal("41.157944"),
+        longitude=Decimal("-8.629105"),
+        nightly="150.00",
+        max_guests=6,
+        property_type="house",
+        title="Riverside house with pool",
+    )
+    madrid = published_property(
+        city="Madrid",
+        country="ES",
+        latitude=Decimal("40.416775"),
+        longitude=Decimal("-3.703790"),
+        nightly="120.00",
+        kinds=("standard", "with_meals"),
+    )
+    published_property(city="Lisbon", status=Property.Status.DRAFT)
+    porto.amenities.set(Amenity.objects.filter(code__in=["pool", "wifi"]))
+    lisbon.amenities.set(Amenity.objects.filter(code__in=["wifi"]))
+    return {"lisbon": lisbon, "porto": porto, "madrid": madrid}
+
+
+def test_filters(listings):
+    l, p, m = listings["lisbon"].pk, listings["porto"].pk, listings["madrid"].pk
+    assert _ids({}) == {l, p, m}
+    assert _ids({"city": "lisbon"}) == {l}
+    assert _ids({"country": "es"}) == {m}
+    assert _ids({"guests": 5}) == {p}
+    assert _ids({"min_price": "100", "max_price": "130"}) == {m}
+    assert _ids({"amenities": "wifi"}) == {l, p}
+    assert _ids({"amenities": "wifi,pool"}) == {p}
+    assert _ids({"property_type": "house"}) == {p}
+    assert _ids({"instant_book": "true"}) == {l}
+    assert _ids({"stay_type": "with_meals"}) == {m}
+    assert _ids({"q": "pool"}) == {p}
+    assert _ids({"lat": "38.7", "lng": "-9.14", "radius_km": "50"}) == {l}
+    assert _ids({"lat": "40.0", "lng": "-6.0", "radius_km": "250"}) == {m}
+    assert _ids({"lat": "40.0", "lng": "-6.0", "radius_km": "280"}) == {m, p}
+
+
+def test_dates_exclude_holding_bookings_and_blocks_but_not_expired_holds(listings):
+    lisbon, porto, madrid = listings["lisbon"], listings["porto"], listings["madrid"]
+    guest = GuestFactory()
+    common = {
+        "guest": guest,
+        "guests": 1,
+        "stay_type": "standard",
+        "total": Decimal("100"),
+        "currency": "EUR",
+        "cancellation_policy": "moderate",
+    }
+    Booking.objects.create(
+        property=lisbon, check_in=_day(10), check_out=_day(12), status="confirmed", **common
+    )
+    Booking.objects.create(
+        property=madrid,
+        check_in=_day(10),
+        check_out=_day(12),
+        status="awaiting_payment",
+        hold_expires_at=timezone.now() - timedelta(minutes=1),
+        **common,
+    )
+    AvailabilityBlock.objects.create(property=porto, start=_day(11), end=_day(13))
+    params = {"check_in": _day(9).isoformat(), "check_out": _day(11).isoformat()}
+    assert _ids(params) == {porto.pk, madrid.pk}
+    assert _ids({"check_in": _day(12).isoformat(), "check_out": _day(14).isoformat()}) == {
+        lisbon.pk,
+        madrid.pk,
+    }
+
+
+def test_results_carry_cover_price_and_rating(listings):
+    row = next(r for r in APIClient().get(URL, {"city": "Lisbon"}).json()["results"])
+    assert row["nightly_price"] == "80.00" and row["currency"] == "EUR"
+    assert row["cover"]["url"].startswith("/media/properties/")
+    assert row["rating"] is None and row["review_count"] == 0
+
+
+def test_ordering_and_lookahead_pagination(listings):
+    prices = [
+        r["nightly_price"] for r in APIClient().get(URL, {"ordering": "price"}).json()["results"]
+    ]
+    assert prices == ["80.00", "120.00", "150.00"]
+    first = APIClient().get(URL, {"ordering": "-price", "page_size": 2}).json()
+    assert [r["nightly_price"] for r in first["results"]] == ["150.00", "120.00"]
+    assert "count" not in first and first["next"] and first["previous"] is None
+    second = APIClient().get(first["next"]).json()
+    assert [r["nightly_price"] for r in second["results"]] == ["80.00"] and second["next"] is None
+
+
+def test_query_count_is_constant(django_assert_max_num_queries):
+    for n in range(25):
+        published_property(city="Lisbon", photos=1 if n % 2 else 0)
+    with django_assert_max_num_queries(3):
+        response = APIClient().get(
+            URL,
+            {
+                "city": "Lisbon",
+                "check_in": _day(3).isoformat(),
+                "check_out": _day(5).isoformat(),
+                "page_size": 20,
+            },
+        )
+    assert len(response.json()["results"]) == 20
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"check_in": _day(5).isoformat(), "check_out": _day(5).isoformat()},
+        {"check_in": _day(5).isoformat(), "check_out": _day(3).isoformat()},
+        {"check_in": _day(5).isoformat()},
+        {"check_in": _day(900).isoformat(), "check_out": _day(903).isoformat()},
+        {"check_in": _day(-10).isoformat(), "check_out": _day(-8).isoformat()},
+        {"check_in": "tomorrow", "check_out": "later"},
+        {"lat": "north", "lng": "1", "radius_km": "5"},
+        {"lat": "10", "lng": "1"},
+        {"lat": "100", "lng": "1", "radius_km": "5"},
+        {"min_price": "-1"},
+        {"max_price": "1e30"},
+        {"min_price": "100", "max_price": "10"},
+        {"guests": "0"},
+        {"stay_type": "castle"},
+        {"property_type": "spaceship"},
+        {"ordering": "-secret"},
+        {"page_size": "10000"},
+        {"page": "0"},
+        {"instant_book": "maybe"},
+    ],
+)
+def test_bad_search_input_is_400_in_the_documented_shape(params):
+    response = APIClient().get(URL, params)
+    assert response.status_code == 400, (params, response.content)
+    body = response.json()
+    assert body["type"] == "validation_error" and body["errors"][0]["code"]
