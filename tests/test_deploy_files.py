@@ -60,9 +60,11 @@ def test_dockerfile_command_exists():
     _assert_command_exists(_dockerfile_cmd())
 
 
-def test_compose_settings_module_and_env_are_read_by_settings():
+def test_compose_settings_module_and_env_are_read_by_settings(monkeypatch):
     environment = APP_SERVICES["web"]["environment"]
-    importlib.import_module(environment["DJANGO_SETTINGS_MODULE"].replace("/", "."))
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "localhost")
+    importlib.import_module(environment["DJANGO_SETTINGS_MODULE"])
     settings_source = "".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py"))
     for variable in environment:
         if variable == "DJANGO_SETTINGS_MODULE":
