@@ -60,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_host = models.BooleanField(default=False)
     became_host_at = models.DateTimeField(null=True, blank=True)
     is_superhost = models.BooleanField(default=False)
+    host_rating_avg = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    host_review_count = models.PositiveIntegerField(default=0)
+    guest_rating_avg = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    guest_review_count = models.PositiveIntegerField(default=0)
     host_cancellations = models.PositiveIntegerField(
         default=0, help_text="Confirmed bookings this host cancelled (counts against superhost)."
     )

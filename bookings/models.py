@@ -10,6 +10,7 @@ every read and write, whether or not the periodic sweep has recorded it yet.
 import builtins
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -65,6 +66,7 @@ class Booking(models.Model):
     cancellation_policy = models.CharField(max_length=16)
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,3 +174,56 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     BookingStatus.CANCELLED: frozenset(),
     BookingStatus.COMPLETED: frozenset(),
 }
+
+
+REVIEW_CATEGORIES = ("cleanliness", "accuracy", "communication", "location", "check_in", "value")
+
+
+def _rating_field(**kwargs):
+    return models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], **kwargs
+    )
+
+
+class Review(models.Model):
+    """One review per side of a completed stay. Double-blind: ``published_at`` stays
+    empty until both sides have written or the 14-day window has closed."""
+
+    class Side(models.TextChoices):
+        GUEST = "guest", "Guest reviews the stay"
+        HOST = "host", "Host reviews the guest"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reviews")
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, related_name="reviews"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_received"
+    )
+    side = models.CharField(max_length=5, choices=Side.choices)
+    overall = _rating_field()
+    cleanliness = _rating_field(null=True, blank=True)
+    accuracy = _rating_field(null=True, blank=True)
+    communication = _rating_field(null=True, blank=True)
+    location = _rating_field(null=True, blank=True)
+    check_in = _rating_field(null=True, blank=True)
+    value = _rating_field(null=True, blank=True)
+    text = models.TextField(max_length=5000, blank=True)
+    host_reply = models.TextField(max_length=2000, blank=True)
+    host_reply_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [models.Index(fields=["property", "side", "published_at"], name="review_prop")]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "side"], name="review_one_per_side"),
+            models.CheckConstraint(
+                condition=Q(overall__gte=1, overall__lte=5), name="review_overall_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} review of booking {self.booking_id}: {self.overall}"

@@ -554,6 +554,8 @@ def bookings_complete_finished(*, now: datetime | None = None, batch: int = 200)
         for booking in candidates:
             local_today = now.astimezone(ZoneInfo(booking.property.timezone or "UTC")).date()
             if booking.check_out <= local_today:
+                booking.completed_at = now
+                booking.save(update_fields=["completed_at"])
                 _transition(booking, BookingStatus.COMPLETED, actor=None, reason="stay finished")
                 done += 1
     return done

@@ -14,3 +14,17 @@ def expire_lapsed_holds() -> int:
 @shared_task(acks_late=True)
 def complete_finished_stays() -> int:
     return services.bookings_complete_finished()
+
+
+@shared_task(acks_late=True)
+def publish_due_reviews() -> int:
+    from bookings.reviews import reviews_publish_due
+
+    return reviews_publish_due()
+
+
+@shared_task(acks_late=True)
+def recompute_superhosts() -> int:
+    from bookings.superhost import superhosts_recompute
+
+    return superhosts_recompute()

@@ -15,4 +15,12 @@ BEAT_SCHEDULE = {
         "task": "bookings.tasks.complete_finished_stays",
         "schedule": crontab(minute=5),
     },
+    "publish-due-reviews": {
+        "task": "bookings.tasks.publish_due_reviews",
+        "schedule": crontab(minute=15),
+    },
+    "recompute-superhosts": {
+        "task": "bookings.tasks.recompute_superhosts",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }

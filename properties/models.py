@@ -108,6 +108,7 @@ class Property(models.Model):
     base_nightly_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
+    rating_categories = models.JSONField(default=dict, blank=True)
 
     ical_token = models.CharField(max_length=64, default=_new_ical_token, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

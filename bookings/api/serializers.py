@@ -90,3 +90,43 @@ class CancelResponseSerializer(serializers.Serializer):
 
 
 STATUS_CHOICES = BookingStatus.values
+
+
+def _rating(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=5, **kwargs)
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    overall = _rating()
+    cleanliness = _rating(required=False)
+    accuracy = _rating(required=False)
+    communication = _rating(required=False)
+    location = _rating(required=False)
+    check_in = _rating(required=False)
+    value = _rating(required=False)
+    text = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="booking_id")
+    side = serializers.CharField()
+    author_name = serializers.CharField(source="author.first_name")
+    overall = serializers.IntegerField()
+    cleanliness = serializers.IntegerField(allow_null=True)
+    accuracy = serializers.IntegerField(allow_null=True)
+    communication = serializers.IntegerField(allow_null=True)
+    location = serializers.IntegerField(allow_null=True)
+    check_in = serializers.IntegerField(allow_null=True)
+    value = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+    host_reply = serializers.CharField()
+    published = serializers.SerializerMethodField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+    def get_published(self, review) -> bool:
+        return review.published_at is not None
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)

@@ -9,4 +9,6 @@ urlpatterns = [
     path("bookings/<int:pk>/decline/", views.BookingDeclineView.as_view(), name="booking-decline"),
     path("bookings/<int:pk>/pay/", views.BookingPayView.as_view(), name="booking-pay"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
+    path("bookings/<int:pk>/review/", views.BookingReviewView.as_view(), name="booking-review"),
+    path("reviews/<int:pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
 ]

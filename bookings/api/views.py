@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsEmailVerified
-from bookings import selectors, services
+from bookings import reviews, selectors, services
 from bookings.api import serializers as s
-from bookings.models import Booking
+from bookings.models import Booking, Review
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -164,3 +164,29 @@ def _valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class BookingReviewView(_BookingActionView):
+    """The guest reviews the stay, the host reviews the guest; each once, within 14 days."""
+
+    @extend_schema(
+        request=s.ReviewCreateSerializer, responses={201: s.ReviewSerializer}, tags=["reviews"]
+    )
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, request, pk):
+        data = _valid(s.ReviewCreateSerializer, request)
+        review = reviews.review_submit(booking_id=pk, author=request.user, **data)
+        return Response(s.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewReplyView(APIView):
+    @extend_schema(request=s.ReplySerializer, responses={200: s.ReviewSerializer}, tags=["reviews"])
+    def post(self, request, pk: int):
+        data = _valid(s.ReplySerializer, request)
+        try:
+            review = reviews.review_reply(review_id=pk, host=request.user, text=data["text"])
+        except Review.DoesNotExist:
+            raise Http404 from None
+        return Response(s.ReviewSerializer(review).data)

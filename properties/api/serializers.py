@@ -183,6 +183,10 @@ class HostSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     first_name = serializers.CharField()
     is_superhost = serializers.BooleanField()
+    rating = serializers.DecimalField(
+        source="host_rating_avg", max_digits=3, decimal_places=2, allow_null=True
+    )
+    review_count = serializers.IntegerField(source="host_review_count")
     identity_verified = serializers.BooleanField(source="is_identity_verified")
 
 
@@ -262,10 +266,11 @@ class PropertyDetailSerializer(PropertyListSerializer):
         return HostSummarySerializer(prop.host).data
 
     def get_rating_breakdown(self, prop) -> dict:
-        breakdown = getattr(prop, "rating_breakdown", None)
-        if callable(breakdown):
-            return breakdown()
-        return {"overall": prop.rating_avg, "count": prop.review_count}
+        return {
+            "overall": str(prop.rating_avg) if prop.rating_avg is not None else None,
+            "count": prop.review_count,
+            **prop.rating_categories,
+        }
 
 
 class PropertyOwnerSerializer(PropertyDetailSerializer):

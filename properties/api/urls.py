@@ -25,4 +25,5 @@ urlpatterns = [
     path(p + "rates/", views.RateListCreateView.as_view(), name="property-rates"),
     path(p + "rates/<int:rate_id>/", views.RateDetailView.as_view(), name="property-rate"),
     path(p + "quote/", views.QuoteView.as_view(), name="property-quote"),
+    path(p + "reviews/", views.PropertyReviewsView.as_view(), name="property-reviews"),
 ]

@@ -295,3 +295,30 @@ class AmenityListView(generics.ListAPIView):
     @extend_schema(tags=["properties"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class PropertyReviewsView(generics.ListAPIView):
+    """Published guest reviews of a listing, newest first (anyone may read them)."""
+
+    permission_classes = [AllowAny]
+
+    def get_serializer_class(self):
+        from bookings.api.serializers import ReviewSerializer
+
+        return ReviewSerializer
+
+    def get_queryset(self):
+        from bookings.models import Review
+
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        prop = selectors.property_get_visible(user=self.request.user, property_id=self.kwargs["pk"])
+        return (
+            Review.objects.filter(property=prop, side="guest", published_at__isnull=False)
+            .select_related("author")
+            .order_by("-published_at", "-pk")
+        )
+
+    @extend_schema(tags=["reviews"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
