@@ -1,5 +1,6 @@
 """Booking services: the state table, events after commit, periodic work, reviews, superhost."""
 
+import asyncio
 import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -58,46 +59,48 @@ def test_transition_table(source, target):
         assert Booking.objects.get(pk=booking.pk).status == source
 
 
-def _listen(user_id):
+async def _received_while(user_ids, action, timeout=2.0):
+    """Subscribe to the users' groups, run the sync ``action``, collect what arrives."""
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(user_id), channel)
-    return layer, channel
-
-
-def _next(layer, channel, timeout=2):
-    import asyncio
-
-    async def receive():
-        return await asyncio.wait_for(layer.receive(channel), timeout)
-
-    return async_to_sync(receive)()
+    channels = {}
+    for user_id in user_ids:
+        channels[user_id] = await layer.new_channel()
+        await layer.group_add(user_group(user_id), channels[user_id])
+    result = await sync_to_async(action)()
+    received = {}
+    for user_id, channel in channels.items():
+        try:
+            received[user_id] = await asyncio.wait_for(layer.receive(channel), timeout)
+        except TimeoutError:
+            received[user_id] = None
+        await layer.group_discard(user_group(user_id), channel)
+    return result, received
 
 
 def test_events_reach_both_parties_after_commit():
     prop = bookable_property(instant_book=True)
     guest = verified_guest()
-    guest_layer, guest_channel = _listen(guest.pk)
-    host_layer, host_channel = _listen(prop.host_id)
-    booking = _book(prop, guest)
-    for layer, channel in ((guest_layer, guest_channel), (host_layer, host_channel)):
-        message = _next(layer, channel)
-        assert message["payload"]["type"] == "booking.confirmed"
-        assert message["payload"]["booking"]["id"] == booking.pk
+    booking, received = async_to_sync(_received_while)(
+        [guest.pk, prop.host_id], lambda: _book(prop, guest)
+    )
+    for user_id in (guest.pk, prop.host_id):
+        payload = received[user_id]["payload"]
+        assert payload["type"] == "booking.confirmed"
+        assert payload["booking"]["id"] == booking.pk
 
 
 def test_a_rolled_back_transaction_publishes_nothing():
-    import asyncio
-
     prop = bookable_property(instant_book=True)
     guest = verified_guest()
-    layer, channel = _listen(guest.pk)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        _book(prop, guest)
-        raise RuntimeError("abort")
+
+    def book_then_fail():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _book(prop, guest)
+            raise RuntimeError("abort")
+
+    _, received = async_to_sync(_received_while)([guest.pk], book_then_fail, timeout=0.5)
     assert not Booking.objects.exists()
-    with pytest.raises(asyncio.TimeoutError):
-        _next(layer, channel, timeout=0.5)
+    assert received[guest.pk] is None
 
 
 def test_expiry_sweep_records_lapsed_holds_and_voids_authorizations():
@@ -220,9 +223,9 @@ def test_time_travel_keeps_lazy_expiry_consistent_with_the_sweep():
         guests=1,
         stay_type="standard",
     )
-    with time_machine.travel(timezone.now() + timedelta(minutes=30, seconds=1)):
-        with pytest.raises(services.HoldExpired):
-            services.booking_pay(booking_id=booking.pk, guest=guest, payment_token="tok_ok")
+    later = timezone.now() + timedelta(minutes=30, seconds=1)
+    with time_machine.travel(later), pytest.raises(services.HoldExpired):
+        services.booking_pay(booking_id=booking.pk, guest=guest, payment_token="tok_ok")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PAYMENT  # the refused call rolled back
     assert services.bookings_expire_lapsed(now=timezone.now() + timedelta(minutes=31)) == 1
