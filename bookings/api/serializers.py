@@ -130,3 +130,39 @@ class ReviewSerializer(serializers.Serializer):
 
 class ReplySerializer(serializers.Serializer):
     text = serializers.CharField(max_length=2000)
+
+
+class AnalyticsParamsSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError(
+                {"end": "End must be after start."}, code="invalid_dates"
+            )
+        if (attrs["end"] - attrs["start"]).days > 731:
+            raise serializers.ValidationError({"end": "At most two years."}, code="range_too_long")
+        return attrs
+
+
+class AnalyticsRowSerializer(serializers.Serializer):
+    property = serializers.IntegerField(required=False)
+    title = serializers.CharField(required=False)
+    currency = serializers.CharField(allow_null=True)
+    open_nights = serializers.IntegerField()
+    booked_nights = serializers.IntegerField()
+    occupancy = serializers.FloatField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    average_daily_rate = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    bookings = serializers.IntegerField()
+    cancellations = serializers.IntegerField()
+    offers_received = serializers.IntegerField()
+    offers_accepted = serializers.IntegerField()
+
+
+class AnalyticsSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    overall = AnalyticsRowSerializer()
+    properties = AnalyticsRowSerializer(many=True)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
     path("bookings/<int:pk>/review/", views.BookingReviewView.as_view(), name="booking-review"),
     path("reviews/<int:pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
+    path("host/analytics/", views.HostAnalyticsView.as_view(), name="host-analytics"),
 ]

@@ -8,8 +8,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsEmailVerified
+from accounts.permissions import IsEmailVerified, IsHost
 from bookings import reviews, selectors, services
+from bookings.analytics import host_analytics
 from bookings.api import serializers as s
 from bookings.models import Booking, Review
 
@@ -190,3 +191,18 @@ class ReviewReplyView(APIView):
         except Review.DoesNotExist:
             raise Http404 from None
         return Response(s.ReviewSerializer(review).data)
+
+
+class HostAnalyticsView(APIView):
+    permission_classes = [IsAuthenticated, IsHost]
+
+    @extend_schema(
+        parameters=[s.AnalyticsParamsSerializer],
+        responses={200: s.AnalyticsSerializer},
+        tags=["host"],
+    )
+    def get(self, request):
+        params = s.AnalyticsParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = host_analytics(host=request.user, **params.validated_data)
+        return Response(s.AnalyticsSerializer(data).data)
