@@ -243,3 +243,9 @@ def test_past_dates_and_too_many_guests_are_refused(guest_client):
     )
     assert past.status_code == 400 and crowd.status_code == 400
     assert not Booking.objects.exists()
+
+
+def test_page_size_over_the_cap_is_a_400(guest_client):
+    assert guest_client.get("/api/v1/bookings/?page_size=1000").status_code == 400
+    assert guest_client.get("/api/v1/bookings/?page_size=0").status_code == 400
+    assert guest_client.get("/api/v1/bookings/?page_size=50").status_code == 200
