@@ -136,8 +136,14 @@ def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime
         raise DatesUnavailable()
 
 
-def insert_booking(booking: Booking) -> Booking:
-    """Insert in a savepoint; the exclusion constraint's veto becomes ``dates_unavailable``."""
+def insert_booking(booking: Booking, *, negotiation_id: int | None = None) -> Booking:
+    """Insert in a savepoint; the exclusion constraint's veto becomes ``dates_unavailable``.
+
+    Every other open negotiation over these dates becomes ``unavailable`` in the same
+    transaction.
+    """
+    from negotiation.services import negotiations_mark_unavailable
+
     try:
         with transaction.atomic():
             booking.save(force_insert=True)
@@ -145,6 +151,12 @@ def insert_booking(booking: Booking) -> Booking:
         if _sqlstate(exc) == _EXCLUSION_VIOLATION:
             raise DatesUnavailable() from exc
         raise
+    negotiations_mark_unavailable(
+        property_id=booking.property_id,
+        start=booking.check_in,
+        end=booking.check_out,
+        except_id=negotiation_id,
+    )
     return booking
 
 
@@ -396,6 +408,47 @@ def _create_locked(
         if status == BookingStatus.CONFIRMED:
             _capture(booking)
     _record(booking, from_status="", actor=guest, reason="created")
+    return booking
+
+
+def booking_create_agreed(
+    *,
+    prop,
+    guest: User,
+    negotiation_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: dict,
+    price: dict,
+    total: Decimal,
+    now: datetime,
+) -> Booking:
+    """The booking of an accepted negotiation: ``awaiting_payment`` at the agreed total.
+
+    The caller holds the property lock and runs inside its transaction.
+    """
+    ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
+    booking = insert_booking(
+        Booking(
+            property=prop,
+            guest=guest,
+            check_in=check_in,
+            check_out=check_out,
+            guests=guests,
+            stay_type=stay_type,
+            meals=meals,
+            price={**price, "list_total": price.get("total"), "agreed_total": str(total)},
+            total=total,
+            currency=prop.currency,
+            status=BookingStatus.AWAITING_PAYMENT,
+            hold_expires_at=now + AWAITING_PAYMENT_HOLD,
+            cancellation_policy=prop.cancellation_policy,
+        ),
+        negotiation_id=negotiation_id,
+    )
+    _record(booking, from_status="", actor=guest, reason="negotiated price accepted")
     return booking
 
 

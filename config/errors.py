@@ -83,6 +83,10 @@ class ExceptionHandler(BaseExceptionHandler):
 
     def get_response(self, exc, data):
         response = super().get_response(exc, data)
+        extra = getattr(exc, "extra", None)
+        if extra and response.data.get("errors"):
+            # e.g. negotiation_exists names the open negotiation: {"negotiation_id": 12}
+            response.data["errors"][0].update(extra)
         if isinstance(exc, ServiceUnavailable):
             response["Retry-After"] = "5"
         return response

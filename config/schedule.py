@@ -11,6 +11,10 @@ BEAT_SCHEDULE = {
         "task": "bookings.tasks.expire_lapsed_holds",
         "schedule": 60.0,
     },
+    "expire-due-negotiations": {
+        "task": "negotiation.tasks.expire_due_negotiations",
+        "schedule": 60.0,
+    },
     "complete-finished-stays": {
         "task": "bookings.tasks.complete_finished_stays",
         "schedule": crontab(minute=5),

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("properties.api.urls")),
     path("", include("bookings.api.urls")),
+    path("", include("negotiation.api.urls")),
 ]
 
 urlpatterns = [

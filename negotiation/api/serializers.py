@@ -1,0 +1,107 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from bookings.api.serializers import MealsField
+from negotiation.models import Negotiation, NegotiationStatus
+from negotiation.selectors import effective_status
+
+AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class NegotiationOpenSerializer(serializers.Serializer):
+    property = serializers.IntegerField(min_value=1)
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    guests = serializers.IntegerField(min_value=1, max_value=100)
+    stay_type = serializers.CharField(max_length=16)
+    meals = MealsField(required=False)
+    amount = serializers.DecimalField(**AMOUNT, required=False)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if attrs["check_out"] <= attrs["check_in"]:
+            raise serializers.ValidationError(
+                {"check_out": "Check-out must be after check-in."}, code="invalid_dates"
+            )
+        if "amount" not in attrs and not attrs.get("message", "").strip():
+            raise serializers.ValidationError(
+                {"message": "Send an amount, or a message to ask the host first."},
+                code="required",
+            )
+        return attrs
+
+
+class OfferInSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(**AMOUNT)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class MessageInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=2000)
+
+
+class ReadInSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class OfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    side = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class NegotiationSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    offers = OfferSerializer(many=True, read_only=True)
+    property_title = serializers.CharField(source="property.title", read_only=True)
+
+    class Meta:
+        model = Negotiation
+        fields = (
+            "id",
+            "status",
+            "turn",
+            "property",
+            "property_title",
+            "guest",
+            "host",
+            "check_in",
+            "check_out",
+            "guests",
+            "stay_type",
+            "meals",
+            "list_total",
+            "list_price",
+            "currency",
+            "guest_rounds",
+            "host_rounds",
+            "expires_at",
+            "last_seq",
+            "offers",
+            "booking",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_status(self, negotiation) -> str:
+        return effective_status(negotiation)
+
+
+class EventSerializer(serializers.Serializer):
+    type = serializers.CharField(default="event")
+    seq = serializers.IntegerField()
+    event = serializers.CharField()
+    data = serializers.JSONField()
+    at = serializers.DateTimeField()
+
+
+class ActionResultSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    negotiation = NegotiationSerializer()
+
+
+STATUS_CHOICES = NegotiationStatus.values

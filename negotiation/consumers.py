@@ -1,0 +1,238 @@
+"""The negotiation socket: replay after ``?after=SEQ``, then live events, in order,
+with no gap and no duplicate; actions go through the same services as REST.
+
+Replay and live delivery meet without gaps: the consumer joins the group first
+and buffers live events while it replays from the database; afterwards it
+sends only events with ``seq`` above the last one sent, and if a live event
+skips ahead (a lost channel-layer message), it fetches the missing ones from
+the log before sending it.
+"""
+
+import json
+import time
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+from rest_framework.exceptions import APIException
+
+from negotiation import selectors, services
+from negotiation.events import negotiation_group
+from negotiation.models import Negotiation
+
+MAX_FRAME_BYTES = 16 * 1024
+BURST = 20  # frames
+REFILL_PER_SECOND = 10.0
+ACTIONS = {"offer", "accept", "decline", "withdraw", "message"}
+
+
+class TokenBucket:
+    def __init__(self, capacity: int = BURST, rate: float = REFILL_PER_SECOND):
+        self.capacity, self.rate = capacity, rate
+        self.tokens, self.stamp = float(capacity), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@database_sync_to_async
+def _load(negotiation_id: int):
+    return Negotiation.objects.filter(pk=negotiation_id).first()
+
+
+@database_sync_to_async
+def _events_after(negotiation_id: int, after: int) -> list[dict]:
+    return [
+        e.as_frame() for e in selectors.events_after(negotiation_id=negotiation_id, after=after)
+    ]
+
+
+@database_sync_to_async
+def _call(name: str, **kwargs):
+    return getattr(services, name)(**kwargs)
+
+
+class NegotiationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.negotiation_id = int(self.scope["url_route"]["kwargs"]["negotiation_id"])
+        self.user = self.scope.get("user")
+        self.group = None
+        await self.accept()
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=4401)
+            return
+        negotiation = await _load(self.negotiation_id)
+        if negotiation is None:
+            await self.close(code=4404)
+            return
+        if negotiation.side_of(self.user.pk) is None:
+            await self.close(code=4403)
+            return
+        self.bucket = TokenBucket()
+        self.replaying = True
+        self.buffer: list[dict] = []
+        self.last_sent = self._after_param()
+        self.group = negotiation_group(self.negotiation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._send_missing_up_to(None)
+        self.replaying = False
+        for frame in sorted(self.buffer, key=lambda f: f["seq"]):
+            await self._deliver(frame)
+        self.buffer = []
+        await self._relay({"type": "presence", "user": self.user.pk, "state": "joined"})
+
+    def _after_param(self) -> int:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            return max(0, min(int(query.get("after", ["0"])[0]), 2**31 - 1))
+        except ValueError:
+            return 0
+
+    async def disconnect(self, code):
+        if self.group:
+            await self._relay({"type": "presence", "user": self.user.pk, "state": "left"})
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- server -> client -------------------------------------------------------------------
+
+    async def _send_missing_up_to(self, seq: int | None) -> None:
+        for frame in await _events_after(self.negotiation_id, self.last_sent):
+            if seq is not None and frame["seq"] > seq:
+                break
+            await self.send_json(frame)
+            self.last_sent = frame["seq"]
+
+    async def _deliver(self, frame: dict) -> None:
+        if frame["seq"] <= self.last_sent:
+            return  # already sent (replayed, or a duplicate)
+        if frame["seq"] > self.last_sent + 1:
+            await self._send_missing_up_to(frame["seq"] - 1)
+        await self.send_json(frame)
+        self.last_sent = frame["seq"]
+
+    async def negotiation_event(self, message):
+        frame = message["frame"]
+        if self.replaying:
+            self.buffer.append(frame)
+        else:
+            await self._deliver(frame)
+
+    async def negotiation_ephemeral(self, message):
+        frame = message["frame"]
+        if frame.get("user") == self.user.pk and frame["type"] in {"typing", "presence"}:
+            return  # not echoed to its sender
+        await self.send_json(frame)
+
+    async def _relay(self, frame: dict) -> None:
+        await self.channel_layer.group_send(
+            self.group, {"type": "negotiation.ephemeral", "frame": frame}
+        )
+
+    # --- client -> server -------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.group:
+            return
+        if not self.bucket.take():
+            await self._error("rate_limited", "Too many frames; slow down.", None)
+            return
+        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self._error("bad_frame", "Send JSON text frames of at most 16 KB.", None)
+            return
+        try:
+            content = json.loads(text_data, parse_float=Decimal, parse_constant=_reject)
+        except (ValueError, RecursionError):
+            await self._error("bad_json", "The frame is not valid JSON.", None)
+            return
+        if not isinstance(content, dict):
+            await self._error("bad_frame", "A frame must be a JSON object.", None)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        client_id = content.get("client_id")
+        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+            client_id = None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "typing":
+            await self._relay({"type": "typing", "user": self.user.pk})
+        elif kind == "read":
+            await self._read(content, client_id)
+        elif kind in ACTIONS:
+            await self._act(kind, content, client_id)
+        else:
+            await self._error("unknown_type", "Unknown frame type.", client_id)
+
+    async def _read(self, content, client_id):
+        seq = content.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
+            await self._error("invalid", "read needs an integer seq.", client_id)
+            return
+        await _call("negotiation_read", negotiation_id=self.negotiation_id, user=self.user, seq=seq)
+
+    async def _act(self, kind: str, content: dict, client_id):
+        kwargs = {"negotiation_id": self.negotiation_id, "user": self.user}
+        try:
+            if kind == "offer":
+                kwargs["amount"] = _amount(content.get("amount"))
+                kwargs["message"] = _text(content.get("message", ""), required=False)
+            elif kind == "message":
+                kwargs["body"] = _text(content.get("body"), required=True)
+            outcome = await _call(f"negotiation_{kind}", **kwargs)
+        except _BadField as exc:
+            await self._error("invalid", str(exc), client_id)
+            return
+        except (Negotiation.DoesNotExist, Http404):
+            await self._error("not_found", "No such negotiation.", client_id)
+            return
+        except APIException as exc:
+            codes = exc.get_codes()
+            code = codes if isinstance(codes, str) else "invalid"
+            await self._error(code, str(exc.detail), client_id)
+            return
+        await self.send_json({"type": "ack", "client_id": client_id, "seq": outcome.seq})
+
+    async def _error(self, code: str, detail: str, client_id) -> None:
+        await self.send_json(
+            {"type": "error", "code": code, "detail": detail, "client_id": client_id}
+        )
+
+
+class _BadField(ValueError):
+    pass
+
+
+def _reject(constant):
+    raise ValueError(f"{constant} is not allowed")
+
+
+def _amount(value) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise _BadField('amount must be a decimal string such as "410.00".')
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise _BadField('amount must be a decimal string such as "410.00".') from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e10"):
+        raise _BadField("amount must be a positive decimal below 10 000 000 000.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _BadField("amount has at most two decimals.")
+    return amount
+
+
+def _text(value, *, required: bool) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or len(value) > 2000 or (required and not value.strip()):
+        raise _BadField("Text of 1 to 2,000 characters is required.")
+    return value

@@ -1,0 +1,67 @@
+"""Negotiation reads, with the party check (others get 404)."""
+
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from negotiation.models import Event, Negotiation, NegotiationStatus, Offer
+
+
+def negotiations_for_user(*, user: User, role: str = "", status: str = "") -> QuerySet:
+    queryset = Negotiation.objects.select_related("property").prefetch_related(
+        Prefetch("offers", queryset=Offer.objects.order_by("created_at", "pk"))
+    )
+    if role == "guest":
+        queryset = queryset.filter(guest=user)
+    elif role == "host":
+        queryset = queryset.filter(host=user)
+    else:
+        queryset = queryset.filter(Q(guest=user) | Q(host=user))
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-updated_at", "-pk")
+
+
+def negotiation_get_for_party(*, user: User, negotiation_id: int) -> Negotiation:
+    negotiation = (
+        negotiations_for_user(user=user).filter(pk=negotiation_id).first()
+        if user.is_authenticated
+        else None
+    )
+    if negotiation is None:
+        raise Http404
+    return negotiation
+
+
+def events_after(*, negotiation_id: int, after: int, limit: int = 1000) -> list[Event]:
+    return list(
+        Event.objects.filter(negotiation_id=negotiation_id, seq__gt=after).order_by("seq")[:limit]
+    )
+
+
+def effective_status(negotiation: Negotiation, now=None) -> str:
+    now = now or timezone.now()
+    if negotiation.status == NegotiationStatus.OPEN and negotiation.expires_at <= now:
+        return NegotiationStatus.EXPIRED
+    return negotiation.status
+
+
+def offer_counts(*, property_ids: list[int], start: date, end: date) -> dict[int, dict]:
+    """Offers received (from guests) and negotiations accepted per property, for analytics."""
+    rows = (
+        Negotiation.objects.filter(
+            property_id__in=property_ids, check_in__lt=end, check_out__gt=start
+        )
+        .values("property_id")
+        .annotate(
+            received=Count("offers", filter=Q(offers__side="guest")),
+            accepted=Count("pk", filter=Q(status=NegotiationStatus.ACCEPTED), distinct=True),
+        )
+    )
+    return {
+        row["property_id"]: {"offers_received": row["received"], "offers_accepted": row["accepted"]}
+        for row in rows
+    }

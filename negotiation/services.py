@@ -1,0 +1,510 @@
+"""Negotiation use-cases (DESIGN.md section 3, "Negotiation").
+
+Every action locks the property row, then the negotiation row, so an
+acceptance (which creates a booking) and any other writer of the property's
+dates are serialised in one order. Each change appends an event with the next
+``seq`` in the same transaction; events leave after commit.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from bookings import services as booking_services
+from bookings.services import DatesUnavailable
+from config.errors import ApplicationError, ConflictError
+from config.money import quantize
+from negotiation.events import append_event, publish_ephemeral
+from negotiation.models import (
+    ChatMessage,
+    Negotiation,
+    NegotiationStatus,
+    Offer,
+    ReadState,
+    Side,
+)
+
+CHAT_AFTER_CLOSE = timedelta(days=14)
+
+
+class NegotiationError(ConflictError):
+    default_code = "negotiation_closed"
+
+
+class NotYourTurn(ConflictError):
+    default_code = "not_your_turn"
+    default_detail = "It is the other side's turn."
+
+
+class NegotiationClosed(ConflictError):
+    default_code = "negotiation_closed"
+    default_detail = "This negotiation has ended."
+
+
+class OfferTooLow(ApplicationError):
+    default_code = "offer_too_low"
+
+
+class OfferTooHigh(ApplicationError):
+    default_code = "offer_too_high"
+
+
+class MaxRoundsReached(ConflictError):
+    default_code = "max_rounds_reached"
+    default_detail = "No offers left for your side."
+
+
+class NothingToAccept(ConflictError):
+    default_code = "nothing_to_accept"
+    default_detail = "There is no offer from the other side to accept."
+
+
+class OffersNotAccepted(ApplicationError):
+    default_code = "offers_not_accepted"
+    default_detail = "This host does not take offers; book at the list price."
+
+
+class NegotiationExists(ConflictError):
+    default_code = "negotiation_exists"
+    default_detail = "You already have an open negotiation for these dates."
+
+    def __init__(self, negotiation_id: int):
+        super().__init__(
+            f"You already have an open negotiation (#{negotiation_id}) for these dates.",
+            negotiation_id=negotiation_id,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    negotiation: Negotiation
+    seq: int  # the last event this action appended
+
+
+def _ttl() -> timedelta:
+    return settings.NEGOTIATION_OFFER_TTL
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+# --- locking and lazy expiry ------------------------------------------------------------------
+
+
+def _lock(negotiation_id: int, user: User) -> Negotiation:
+    """Property lock, then negotiation lock. Non-parties get ``Negotiation.DoesNotExist``."""
+    property_id = (
+        Negotiation.objects.filter(pk=negotiation_id).values_list("property_id", flat=True).first()
+    )
+    if property_id is None:
+        raise Negotiation.DoesNotExist
+    booking_services.lock_property(property_id)
+    negotiation = (
+        Negotiation.objects.select_for_update().select_related("property").get(pk=negotiation_id)
+    )
+    if negotiation.side_of(user.pk) is None:
+        raise Negotiation.DoesNotExist
+    return negotiation
+
+
+def _close(negotiation: Negotiation, status: str, now: datetime) -> None:
+    negotiation.status = status
+    negotiation.closed_at = now
+    negotiation.save(update_fields=["status", "closed_at", "updated_at"])
+
+
+def _expire_if_due(negotiation: Negotiation, now: datetime) -> bool:
+    if negotiation.status == NegotiationStatus.OPEN and negotiation.expires_at <= now:
+        _close(negotiation, NegotiationStatus.EXPIRED, now)
+        append_event(negotiation, "negotiation.expired", {"status": "expired"})
+        return True
+    return False
+
+
+def _run(action, negotiation_id: int, user: User, now: datetime | None):
+    """Run ``action(negotiation, side, now)`` under the locks. A lapsed negotiation is
+    recorded as expired (committed) and the action refused with ``negotiation_closed``."""
+    now = _now(now)
+    with transaction.atomic():
+        negotiation = _lock(negotiation_id, user)
+        expired = _expire_if_due(negotiation, now)
+        if not expired:
+            return action(negotiation, negotiation.side_of(user.pk), now)
+    raise NegotiationClosed("This negotiation expired.")
+
+
+def _require_open(negotiation: Negotiation) -> None:
+    if negotiation.status != NegotiationStatus.OPEN:
+        raise NegotiationClosed()
+
+
+def _require_turn(negotiation: Negotiation, side: str) -> None:
+    _require_open(negotiation)
+    if negotiation.turn != side:
+        raise NotYourTurn()
+
+
+# --- prices ---------------------------------------------------------------------------------------
+
+
+def _threshold(negotiation: Negotiation, nightly: Decimal | None) -> Decimal | None:
+    """The total at ``nightly`` per night: the list total with its nights swapped for
+    ``nightly`` x nights (meals, cleaning and fees kept at list price)."""
+    if nightly is None:
+        return None
+    nights = (negotiation.check_out - negotiation.check_in).days
+    list_nights = Decimal(negotiation.list_price.get("nights_total", "0")) - Decimal(
+        negotiation.list_price.get("discount", "0")
+    )
+    return quantize(negotiation.list_total - list_nights + nightly * nights, negotiation.currency)
+
+
+def _last_offer(negotiation: Negotiation, side: str | None = None) -> Offer | None:
+    offers = negotiation.offers.order_by("-created_at", "-pk")
+    if side:
+        offers = offers.filter(side=side)
+    return offers.first()
+
+
+def _check_amount(negotiation: Negotiation, side: str, amount: Decimal) -> None:
+    amount_str = f"{amount} {negotiation.currency}"
+    if amount <= 0:
+        raise OfferTooLow("An offer must be positive.")
+    rounds = negotiation.guest_rounds if side == Side.GUEST else negotiation.host_rounds
+    if rounds >= settings.NEGOTIATION_MAX_ROUNDS:
+        raise MaxRoundsReached()
+    own_last = _last_offer(negotiation, side)
+    other_last = _last_offer(negotiation, Side.HOST if side == Side.GUEST else Side.GUEST)
+    if side == Side.GUEST:
+        if amount >= negotiation.list_total:
+            raise OfferTooHigh(f"{amount_str} is not below the list price; book it instead.")
+        if own_last and amount < own_last.amount:
+            raise OfferTooLow(f"Offer at least your previous {own_last.amount}.")
+        if other_last and amount >= other_last.amount:
+            raise OfferTooHigh("The host already offered less; accept that offer instead.")
+    else:
+        if amount > negotiation.list_total:
+            raise OfferTooHigh("A counter-offer cannot exceed the list price.")
+        if other_last and amount <= other_last.amount:
+            raise OfferTooLow(f"Counter above the guest's {other_last.amount}, or accept it.")
+        if own_last and amount > own_last.amount:
+            raise OfferTooHigh(f"Counter at most your previous {own_last.amount}.")
+        if not other_last and amount >= negotiation.list_total:
+            raise OfferTooHigh("A special offer must be below the list price.")
+
+
+def _make_offer(
+    negotiation: Negotiation, side: str, amount: Decimal, message: str, actor: User, now
+) -> int:
+    amount = quantize(amount, negotiation.currency)
+    _check_amount(negotiation, side, amount)
+    offer = Offer.objects.create(
+        negotiation=negotiation,
+        side=side,
+        amount=amount,
+        message=message,
+        created_at=now,
+        expires_at=now + _ttl(),
+    )
+    if side == Side.GUEST:
+        negotiation.guest_rounds += 1
+    else:
+        negotiation.host_rounds += 1
+    negotiation.turn = Side.HOST if side == Side.GUEST else Side.GUEST
+    negotiation.expires_at = offer.expires_at
+    negotiation.save(
+        update_fields=["guest_rounds", "host_rounds", "turn", "expires_at", "updated_at"]
+    )
+    event = append_event(
+        negotiation,
+        "offer.created",
+        {
+            "offer": offer.pk,
+            "side": side,
+            "amount": str(amount),
+            "message": message,
+            "expires_at": offer.expires_at.isoformat(),
+            "turn": negotiation.turn,
+        },
+        actor=actor,
+    )
+    if side == Side.GUEST:
+        return _apply_host_rules(negotiation, offer, now) or event.seq
+    return event.seq
+
+
+def _apply_host_rules(negotiation: Negotiation, offer: Offer, now) -> int | None:
+    """Floor: decline at once (without revealing it). Auto-accept: accept at once."""
+    prop = negotiation.property
+    floor = _threshold(negotiation, prop.floor_nightly_price)
+    auto = _threshold(negotiation, prop.auto_accept_nightly_price)
+    if floor is not None and offer.amount < floor:
+        _close(negotiation, NegotiationStatus.DECLINED, now)
+        return append_event(
+            negotiation, "negotiation.declined", {"status": "declined", "reason": "automatic"}
+        ).seq
+    if auto is not None and offer.amount >= auto:
+        return _accept(negotiation, offer, actor=None, now=now)
+    return None
+
+
+def _accept(negotiation: Negotiation, offer: Offer, *, actor: User | None, now) -> int:
+    try:
+        with transaction.atomic():
+            booking = booking_services.booking_create_agreed(
+                prop=negotiation.property,
+                guest=negotiation.guest,
+                negotiation_id=negotiation.pk,
+                check_in=negotiation.check_in,
+                check_out=negotiation.check_out,
+                guests=negotiation.guests,
+                stay_type=negotiation.stay_type,
+                meals=negotiation.meals,
+                price=negotiation.list_price,
+                total=offer.amount,
+                now=now,
+            )
+    except DatesUnavailable:
+        _close(negotiation, NegotiationStatus.UNAVAILABLE, now)
+        append_event(negotiation, "negotiation.unavailable", {"status": "unavailable"})
+        raise _AcceptFailed() from None
+    negotiation.booking = booking
+    negotiation.save(update_fields=["booking", "updated_at"])
+    _close(negotiation, NegotiationStatus.ACCEPTED, now)
+    append_event(
+        negotiation,
+        "offer.accepted",
+        {"offer": offer.pk, "amount": str(offer.amount), "side": offer.side, "status": "accepted"},
+        actor=actor,
+    )
+    return append_event(
+        negotiation,
+        "booking.created",
+        {
+            "booking": booking.pk,
+            "status": booking.status,
+            "total": str(booking.total),
+            "hold_expires_at": booking.hold_expires_at.isoformat(),
+        },
+    ).seq
+
+
+class _AcceptFailed(Exception):
+    """The dates were taken: the negotiation is now unavailable (to be committed)."""
+
+
+# --- use-cases --------------------------------------------------------------------------
+
+
+def negotiation_open(
+    *,
+    guest: User,
+    property_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: dict | None = None,
+    amount: Decimal | None = None,
+    message: str = "",
+    now: datetime | None = None,
+) -> Outcome:
+    from properties.services import quote_for_stay
+
+    now = _now(now)
+    meals = meals or {}
+    with transaction.atomic():
+        prop = booking_services.lock_property(property_id, published_only=True)
+        if prop.host_id == guest.pk:
+            raise booking_services.OwnProperty()
+        if not prop.accepts_offers:
+            raise OffersNotAccepted()
+        quote = quote_for_stay(
+            property=prop, check_in=check_in, check_out=check_out, guests=guests,
+            stay_type=stay_type, meals=meals, now=now,
+        )  # fmt: skip
+        booking_services.ensure_dates_free(
+            property_id=prop.pk, start=check_in, end=check_out, now=now
+        )
+        for existing in Negotiation.objects.select_for_update().filter(
+            guest=guest,
+            property=prop,
+            status=NegotiationStatus.OPEN,
+            check_in__lt=check_out,
+            check_out__gt=check_in,
+        ):
+            if not _expire_if_due(existing, now):
+                raise NegotiationExists(existing.pk)
+        negotiation = Negotiation.objects.create(
+            property=prop,
+            guest=guest,
+            host_id=prop.host_id,
+            check_in=check_in,
+            check_out=check_out,
+            guests=guests,
+            stay_type=stay_type,
+            meals=meals,
+            list_price=quote.as_dict(),
+            list_total=quote.total,
+            currency=prop.currency,
+            turn=Side.HOST,
+            expires_at=now + _ttl(),
+        )
+        seq = append_event(
+            negotiation,
+            "negotiation.opened",
+            {
+                "property": prop.pk,
+                "check_in": check_in.isoformat(),
+                "check_out": check_out.isoformat(),
+                "guests": guests,
+                "stay_type": stay_type,
+                "list_total": str(quote.total),
+                "currency": prop.currency,
+            },
+            actor=guest,
+        ).seq
+        if message:
+            seq = _post_message(negotiation, guest, message)
+        if amount is not None:
+            with contextlib.suppress(_AcceptFailed):  # recorded as unavailable
+                seq = _make_offer(negotiation, Side.GUEST, amount, "", guest, now)
+    return Outcome(negotiation, seq)
+
+
+def negotiation_offer(
+    *, negotiation_id: int, user: User, amount: Decimal, message: str = "", now=None
+) -> Outcome:
+    def action(negotiation, side, now):
+        _require_turn(negotiation, side)
+        try:
+            seq = _make_offer(negotiation, side, amount, message, user, now)
+        except _AcceptFailed:
+            seq = negotiation.last_seq
+        return Outcome(negotiation, seq)
+
+    return _run(action, negotiation_id, user, now)
+
+
+def negotiation_accept(*, negotiation_id: int, user: User, now=None) -> Outcome:
+    def action(negotiation, side, now):
+        _require_turn(negotiation, side)
+        offer = _last_offer(negotiation)
+        if offer is None or offer.side == side:
+            raise NothingToAccept()
+        try:
+            return Outcome(negotiation, _accept(negotiation, offer, actor=user, now=now))
+        except _AcceptFailed:
+            return Outcome(negotiation, negotiation.last_seq)
+
+    outcome = _run(action, negotiation_id, user, now)
+    if outcome.negotiation.status == NegotiationStatus.UNAVAILABLE:
+        raise DatesUnavailable("The dates were taken meanwhile; this negotiation has ended.")
+    return outcome
+
+
+def negotiation_decline(*, negotiation_id: int, user: User, now=None) -> Outcome:
+    def action(negotiation, side, now):
+        _require_turn(negotiation, side)
+        _close(negotiation, NegotiationStatus.DECLINED, now)
+        event = append_event(
+            negotiation, "negotiation.declined", {"status": "declined", "by": side}, actor=user
+        )
+        return Outcome(negotiation, event.seq)
+
+    return _run(action, negotiation_id, user, now)
+
+
+def negotiation_withdraw(*, negotiation_id: int, user: User, now=None) -> Outcome:
+    def action(negotiation, side, now):
+        _require_open(negotiation)
+        if side != Side.GUEST:
+            raise NotYourTurn("Only the guest can withdraw; a host declines.")
+        _close(negotiation, NegotiationStatus.WITHDRAWN, now)
+        event = append_event(
+            negotiation, "negotiation.withdrawn", {"status": "withdrawn"}, actor=user
+        )
+        return Outcome(negotiation, event.seq)
+
+    return _run(action, negotiation_id, user, now)
+
+
+def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
+    message = ChatMessage.objects.create(negotiation=negotiation, author=author, body=body)
+    return append_event(
+        negotiation,
+        "message.created",
+        {"message": message.pk, "body": body, "side": negotiation.side_of(author.pk)},
+        actor=author,
+    ).seq
+
+
+def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
+    now = _now(now)
+    with transaction.atomic():
+        negotiation = _lock(negotiation_id, user)
+        _expire_if_due(negotiation, now)
+        if negotiation.status != NegotiationStatus.OPEN and (
+            negotiation.closed_at and now > negotiation.closed_at + CHAT_AFTER_CLOSE
+        ):
+            raise NegotiationClosed("Chat closes 14 days after a negotiation ends.")
+        return Outcome(negotiation, _post_message(negotiation, user, body))
+
+
+def negotiation_read(*, negotiation_id: int, user: User, seq: int) -> int:
+    """Record that ``user`` has read up to ``seq``; relayed to the other side, not stored
+    as an event. Returns the stored read position (never moves backwards)."""
+    with transaction.atomic():
+        negotiation = Negotiation.objects.filter(pk=negotiation_id).first()
+        if negotiation is None or negotiation.side_of(user.pk) is None:
+            raise Negotiation.DoesNotExist
+        seq = max(0, min(seq, negotiation.last_seq))
+        state, _ = ReadState.objects.select_for_update().get_or_create(
+            negotiation=negotiation, user=user
+        )
+        if seq > state.last_read_seq:
+            state.last_read_seq = seq
+            state.save(update_fields=["last_read_seq"])
+            publish_ephemeral(negotiation.pk, {"type": "read", "user": user.pk, "seq": seq})
+        return state.last_read_seq
+
+
+def negotiations_mark_unavailable(
+    *, property_id: int, start: date, end: date, except_id: int | None = None
+) -> int:
+    """A booking took these dates: every other open negotiation over them ends."""
+    now = timezone.now()
+    open_ones = Negotiation.objects.select_for_update().filter(
+        property_id=property_id,
+        status=NegotiationStatus.OPEN,
+        check_in__lt=end,
+        check_out__gt=start,
+    )
+    if except_id is not None:
+        open_ones = open_ones.exclude(pk=except_id)
+    count = 0
+    for negotiation in open_ones:
+        _close(negotiation, NegotiationStatus.UNAVAILABLE, now)
+        append_event(negotiation, "negotiation.unavailable", {"status": "unavailable"})
+        count += 1
+    return count
+
+
+def negotiations_expire_due(*, now=None, batch: int = 200) -> int:
+    now = _now(now)
+    with transaction.atomic():
+        due = list(
+            Negotiation.objects.select_for_update(skip_locked=True)
+            .filter(status=NegotiationStatus.OPEN, expires_at__lte=now)
+            .order_by("expires_at")[:batch]
+        )
+        for negotiation in due:
+            _expire_if_due(negotiation, now)
+    return len(due)
