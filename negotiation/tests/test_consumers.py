@@ -1,0 +1,166 @@
+"""The negotiation socket through Channels' communicator: auth and access, replay, live
+events from REST and socket actions, acks and errors, malformed frames, rate limit."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from bookings.tests.factories import bookable_property, client_for, verified_guest
+from config.asgi import application
+from negotiation import services
+from negotiation.models import Event, Negotiation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = timezone.now().date()
+
+
+def _socket(nid, user=None, after=None):
+    path = f"/ws/negotiations/{nid}/" + (f"?after={after}" if after is not None else "")
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        headers.append((b"authorization", f"Bearer {AccessToken.for_user(user)}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+@database_sync_to_async
+def _setup(amount="300.00"):
+    prop = bookable_property(nightly="100.00")
+    guest = verified_guest()
+    outcome = services.negotiation_open(
+        guest=guest, property_id=prop.pk, check_in=TODAY + timedelta(days=20),
+        check_out=TODAY + timedelta(days=23), guests=2, stay_type="standard", amount=amount,
+    )  # fmt: skip
+    return outcome.negotiation, guest, prop.host
+
+
+async def _frames_until(ws, predicate, limit=20):
+    frames = []
+    for _ in range(limit):
+        frame = await ws.receive_json_from(timeout=3)
+        frames.append(frame)
+        if predicate(frame):
+            return frames
+    raise AssertionError(f"no matching frame in {frames}")
+
+
+async def test_close_codes_for_anonymous_strangers_and_missing():
+    negotiation, guest, _host = await _setup()
+    for user, nid, code in [
+        (None, negotiation.pk, 4401),
+        (await database_sync_to_async(verified_guest)(), negotiation.pk, 4403),
+        (guest, 999999, 4404),
+    ]:
+        ws = _socket(nid, user)
+        connected, _ = await ws.connect()
+        assert connected
+        assert (await ws.receive_output(timeout=3))["code"] == code
+        await ws.disconnect()
+
+
+async def test_replay_after_seq_then_live_events_from_rest_in_order():
+    negotiation, guest, host = await _setup()
+    ws = _socket(negotiation.pk, guest, after=0)
+    assert (await ws.connect())[0]
+    replayed = await _frames_until(ws, lambda f: f.get("seq") == negotiation.last_seq)
+    assert [f["seq"] for f in replayed if f["type"] == "event"] == list(
+        range(1, negotiation.last_seq + 1)
+    )
+    response = await database_sync_to_async(client_for(host).post)(
+        f"/api/v1/negotiations/{negotiation.pk}/offers/", {"amount": "350.00"}
+    )
+    assert response.status_code == 200
+    live = await _frames_until(ws, lambda f: f.get("type") == "event")
+    event = live[-1]
+    assert event["event"] == "offer.created" and event["seq"] == negotiation.last_seq + 1
+    assert event["data"]["amount"] == "350.00" and event["data"]["turn"] == "guest"
+    await ws.disconnect()
+
+
+async def test_socket_actions_are_acked_and_visible_over_rest():
+    negotiation, guest, host = await _setup()
+    host_ws = _socket(negotiation.pk, host, after=negotiation.last_seq)
+    guest_ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    assert (await host_ws.connect())[0] and (await guest_ws.connect())[0]
+    await host_ws.send_json_to({"type": "offer", "amount": "345.00", "client_id": "c1"})
+    frames = await _frames_until(host_ws, lambda f: f.get("type") == "ack")
+    ack = frames[-1]
+    assert ack["client_id"] == "c1" and ack["seq"] == negotiation.last_seq + 1
+    seen = await _frames_until(guest_ws, lambda f: f.get("type") == "event")
+    assert seen[-1]["event"] == "offer.created"
+    await guest_ws.send_json_to({"type": "accept", "client_id": "c2"})
+    await _frames_until(guest_ws, lambda f: f.get("type") == "ack" and f.get("client_id") == "c2")
+    detail = await database_sync_to_async(client_for(guest).get)(
+        f"/api/v1/negotiations/{negotiation.pk}/"
+    )
+    assert detail.json()["status"] == "accepted" and detail.json()["booking"]
+    await host_ws.disconnect()
+    await guest_ws.disconnect()
+
+
+async def test_refused_actions_and_bad_frames_get_errors_and_the_socket_stays_open():
+    negotiation, guest, _host = await _setup()
+    ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    assert (await ws.connect())[0]
+    cases = [
+        ({"type": "offer", "amount": "310.00", "client_id": "a"}, "not_your_turn"),
+        ({"type": "offer", "amount": "NaN", "client_id": "b"}, "invalid"),
+        ({"type": "offer", "amount": "1e400", "client_id": "c"}, "invalid"),
+        ({"type": "offer", "amount": 12.5, "client_id": "c2"}, "not_your_turn"),
+        ({"type": "message", "body": "", "client_id": "d"}, "invalid"),
+        ({"type": "fly", "client_id": "e"}, "unknown_type"),
+        ({"type": "read", "seq": "x"}, "invalid"),
+    ]
+    for frame, code in cases:
+        await ws.send_json_to(frame)
+        reply = (await _frames_until(ws, lambda f: f.get("type") == "error"))[-1]
+        assert reply["code"] == code, (frame, reply)
+    await ws.send_to(text_data="{not json")
+    assert (await _frames_until(ws, lambda f: f.get("type") == "error"))[-1]["code"] == "bad_json"
+    await ws.send_to(text_data="[1, 2]")
+    assert (await _frames_until(ws, lambda f: f.get("type") == "error"))[-1]["code"] == "bad_frame"
+    await ws.send_to(text_data="x" * (17 * 1024))
+    assert (await _frames_until(ws, lambda f: f.get("type") == "error"))[-1]["code"] == "bad_frame"
+    await ws.send_json_to({"type": "ping"})
+    assert (await _frames_until(ws, lambda f: f.get("type") == "pong"))[-1] == {"type": "pong"}
+    n = await database_sync_to_async(Negotiation.objects.get)(pk=negotiation.pk)
+    assert n.last_seq == negotiation.last_seq
+    assert (
+        await database_sync_to_async(Event.objects.filter(negotiation=n).count)()
+        == negotiation.last_seq
+    )
+    await ws.disconnect()
+
+
+async def test_flood_is_rate_limited_and_the_socket_survives():
+    negotiation, guest, _host = await _setup()
+    ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    assert (await ws.connect())[0]
+    for _ in range(40):
+        await ws.send_json_to({"type": "ping"})
+    frames = [await ws.receive_json_from(timeout=3) for _ in range(40)]
+    assert any(f.get("code") == "rate_limited" for f in frames)
+    assert any(f == {"type": "pong"} for f in frames)
+    await ws.disconnect()
+
+
+async def test_typing_and_read_receipts_reach_the_other_side_only():
+    negotiation, guest, host = await _setup()
+    guest_ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    host_ws = _socket(negotiation.pk, host, after=negotiation.last_seq)
+    assert (await guest_ws.connect())[0] and (await host_ws.connect())[0]
+    joined = await _frames_until(guest_ws, lambda f: f.get("type") == "presence")
+    assert joined[-1] == {"type": "presence", "user": host.pk, "state": "joined"}
+    await guest_ws.send_json_to({"type": "typing"})
+    typing = await _frames_until(host_ws, lambda f: f.get("type") == "typing")
+    assert typing[-1] == {"type": "typing", "user": guest.pk}
+    await host_ws.send_json_to({"type": "read", "seq": negotiation.last_seq})
+    read = await _frames_until(guest_ws, lambda f: f.get("type") == "read")
+    assert read[-1] == {"type": "read", "user": host.pk, "seq": negotiation.last_seq}
+    await host_ws.disconnect()
+    left = await _frames_until(guest_ws, lambda f: f.get("type") == "presence")
+    assert left[-1]["state"] == "left"
+    await guest_ws.disconnect()
