@@ -1,5 +1,6 @@
 """Listings: a host's property, its stay types and prices, amenities, photos and calendar."""
 
+import posixpath
 import secrets
 import uuid
 from decimal import Decimal
@@ -8,6 +9,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length, Upper
+from django.db.models.lookups import Exact
 
 
 class PropertyType(models.TextChoices):
@@ -124,6 +127,13 @@ class Property(models.Model):
             models.Index(fields=["status", "latitude", "longitude"], name="prop_geo"),
             models.Index(fields=["status", "-created_at"], name="prop_created"),
             models.Index(fields=["host", "status"], name="prop_host"),
+            # city__iexact compiles to UPPER(city) = UPPER(%s): index that expression.
+            models.Index(
+                Upper("city"),
+                "base_nightly_price",
+                name="prop_city_upper_published",
+                condition=Q(status="published"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,6 +168,37 @@ class Property(models.Model):
                 | Q(auto_accept_nightly_price__isnull=True)
                 | Q(floor_nightly_price__lt=F("auto_accept_nightly_price")),
                 name="prop_floor_below_auto_accept",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_accept_nightly_price__isnull=True)
+                | Q(auto_accept_nightly_price__gt=0),
+                name="prop_auto_accept_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(base_nightly_price__isnull=True) | Q(base_nightly_price__gt=0),
+                name="prop_base_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_avg__isnull=True) | Q(rating_avg__gte=0, rating_avg__lte=5),
+                name="prop_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(property_type__in=PropertyType.values), name="prop_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cancellation_policy__in=CancellationPolicy.values),
+                name="prop_policy_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(advance_notice_days__lte=365), name="prop_advance_notice_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(Exact(Length("currency"), 3), currency=Upper("currency")),
+                name="prop_currency_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(Exact(Length("country"), 2), country=Upper("country")),
+                name="prop_country_code",
             ),
         ]
 
@@ -203,14 +244,27 @@ class StayType(models.Model):
                 condition=Q(kind="paying_guest") | Q(nightly_price__isnull=False),
                 name="staytype_nightly_kinds_have_nightly",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="with_meals")
+                | Q(breakfast_price__isnull=False)
+                | Q(lunch_price__isnull=False)
+                | Q(dinner_price__isnull=False),
+                name="staytype_with_meals_has_a_meal",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.property_id}"
 
 
+PHOTO_EXTENSIONS = (".jpg", ".png", ".webp")
+
+
 def photo_upload_to(instance: "Photo", filename: str) -> str:
-    return f"properties/{instance.property_id}/{uuid.uuid4().hex}"
+    """A random name; the extension only if it is one of ours (set from the content)."""
+    extension = posixpath.splitext(filename)[1].lower()
+    suffix = extension if extension in PHOTO_EXTENSIONS else ""
+    return f"properties/{instance.property_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class Photo(models.Model):
@@ -276,6 +330,9 @@ class SeasonalRate(models.Model):
 
     class Meta:
         ordering = ["property", "start"]
+        indexes = [models.Index(fields=["property", "start", "end"], name="rate_property_dates")]
+        # No two rates of a property overlap: checked under the property lock; on
+        # PostgreSQL an exclusion constraint (migration 0004) is the backstop.
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="rate_end_after_start"),
             models.CheckConstraint(condition=Q(nightly_price__gt=0), name="rate_price_positive"),

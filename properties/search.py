@@ -2,7 +2,9 @@
 
 Everything is a database filter over indexed columns; dates exclude properties
 with a holding booking or a block in the range (two ``NOT IN`` subqueries over
-indexed ranges). Results carry only their cover photo (one prefetch query).
+indexed ranges) and those whose minimum/maximum nights or advance notice the
+stay does not meet. Unknown filter values (a choice, an amenity code) are 400s.
+Results carry only their cover photo (one prefetch query).
 """
 
 import math
@@ -15,7 +17,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from rest_framework import serializers
 
-from properties.models import Photo, Property, PropertyType, StayKind
+from properties.models import Amenity, Photo, Property, PropertyType, StayKind
 from properties.selectors import unavailable_property_ids
 
 ORDERINGS = {
@@ -24,6 +26,7 @@ ORDERINGS = {
     "-rating": (F("rating_avg").desc(nulls_last=True), "-pk"),
     "-created": ("-created_at", "-pk"),
 }
+MAX_AMENITIES = 30
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LNG_AT_EQUATOR = 111.320
 
@@ -81,10 +84,23 @@ class SearchParams(serializers.Serializer):
                 {"max_price": "max_price must not be below min_price."}, code="invalid_range"
             )
         if "amenities" in attrs:
-            attrs["amenities"] = sorted(
-                {c.strip() for c in attrs["amenities"].split(",") if c.strip()}
-            )
+            attrs["amenities"] = _amenity_codes(attrs["amenities"])
         return attrs
+
+
+def _amenity_codes(value: str) -> list[str]:
+    codes = sorted({code.strip() for code in value.split(",") if code.strip()})
+    if len(codes) > MAX_AMENITIES:
+        raise serializers.ValidationError(
+            {"amenities": f"At most {MAX_AMENITIES} amenities."}, code="max_length"
+        )
+    known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise serializers.ValidationError(
+            {"amenities": f"Unknown amenities: {', '.join(unknown)}."}, code="unknown_amenity"
+        )
+    return codes
 
 
 def search_properties(params: dict) -> QuerySet[Property]:
@@ -96,7 +112,7 @@ def search_properties(params: dict) -> QuerySet[Property]:
     if "radius_km" in params:
         qs = _within_radius(qs, params["lat"], params["lng"], params["radius_km"])
     if "check_in" in params:
-        qs = qs.exclude(unavailable_property_ids(params["check_in"], params["check_out"]))
+        qs = _bookable_for(qs, params["check_in"], params["check_out"])
     if guests := params.get("guests"):
         qs = qs.filter(max_guests__gte=guests)
     if stay_type := params.get("stay_type"):
@@ -120,6 +136,16 @@ def search_properties(params: dict) -> QuerySet[Property]:
         "photos", queryset=Photo.objects.filter(is_cover=True), to_attr="cover_photos"
     )
     return qs.order_by(*ordering).prefetch_related(covers)
+
+
+def _bookable_for(qs, check_in, check_out):
+    """Free for the whole range (no holding booking, no block), and the stay fits the
+    listing's minimum and maximum nights and its advance notice."""
+    nights = (check_out - check_in).days
+    notice = (check_in - timezone.now().date()).days
+    return qs.filter(
+        min_nights__lte=nights, max_nights__gte=nights, advance_notice_days__lte=max(notice, 0)
+    ).exclude(unavailable_property_ids(check_in, check_out))
 
 
 def _within_radius(qs, lat: float, lng: float, radius_km: float):

@@ -18,12 +18,13 @@ def _detail_queryset() -> QuerySet[Property]:
 
 
 def property_get_visible(*, user: User | None, property_id: int) -> Property:
-    """Published and unlisted listings are public by id; drafts and archived only to the owner."""
+    """Published listings are public; drafts, unlisted and archived ones only to the owner
+    (anyone else gets 404, as if they did not exist)."""
     prop = _detail_queryset().filter(pk=property_id).first()
     if prop is None:
         raise Http404
     is_owner = user is not None and user.is_authenticated and prop.host_id == user.pk
-    if not is_owner and prop.status not in (Property.Status.PUBLISHED, Property.Status.UNLISTED):
+    if not is_owner and prop.status != Property.Status.PUBLISHED:
         raise Http404
     return prop
 
@@ -42,6 +43,21 @@ def properties_of_host(*, user: User) -> QuerySet[Property]:
         .exclude(status=Property.Status.ARCHIVED)
         .order_by("-created_at", "-pk")
     )
+
+
+def dates_taken(
+    *, property_id: int, start: date, end: date, now=None, include_blocks: bool = True
+) -> bool:
+    """Whether a holding booking (or, with ``include_blocks``, a block) meets ``[start, end)``.
+
+    Lapsed holds do not count, whether or not the sweep has recorded them yet.
+    """
+    from bookings.models import Booking
+
+    booked = Booking.objects.filter(property_id=property_id).holding(now).overlapping(start, end)
+    if booked.exists():
+        return True
+    return include_blocks and blocks_overlapping(property_id=property_id, start=start, end=end)
 
 
 def blocks_overlapping(*, property_id: int, start: date, end: date) -> bool:

@@ -1,22 +1,32 @@
-"""Property use-cases: the listing workflow, photos, calendar, quotes.
+"""Property use-cases: the listing workflow, photos and the calendar.
 
-Writes that touch dates (blocks, rates) lock the property row first, exactly
-like booking writers, so a block can never slip in beside a new booking.
+One function per write, one transaction each. Every write locks the property row
+first (``select_for_update``), exactly like booking writers, so a block can never
+slip in beside a new booking and two edits of one listing never interleave. An
+archived listing is read-only (``409 property_archived``).
+
+``quote_for_stay`` (a read) lives in :mod:`properties.quotes`; it is re-exported
+here because bookings and negotiations call it as ``properties.services.quote_for_stay``.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework import serializers
 
 from accounts.models import User
-from config.errors import ApplicationError, ConflictError
-from properties import pricing
+from config.errors import ConflictError
+from properties.errors import (
+    CalendarDateError,
+    DatesUnavailable,
+    PropertyArchived,
+    RateOverlap,
+    TooManyPhotos,
+    field_errors,
+)
 from properties.models import (
     Amenity,
     AvailabilityBlock,
@@ -27,27 +37,27 @@ from properties.models import (
     StayType,
     _new_ical_token,
 )
+from properties.quotes import PAYING_GUEST_MIN_NIGHTS, property_today, quote_for_stay
+from properties.selectors import dates_taken
 
-PAYING_GUEST_MIN_NIGHTS = 28
-
-
-class QuoteError(ApplicationError):
-    default_code = "invalid_stay"
-
-
-class DatesUnavailable(ConflictError):
-    default_code = "dates_unavailable"
-    default_detail = "These dates are no longer available."
-
-
-class NotPublishable(ApplicationError):
-    default_code = "incomplete_listing"
-
-
-class TooManyPhotos(ApplicationError):
-    default_code = "too_many_photos"
-    default_detail = "A property can have at most 30 photos."
-
+__all__ = [
+    "block_create",
+    "block_delete",
+    "missing_for_publication",
+    "photo_add",
+    "photo_delete",
+    "photo_set_cover",
+    "photos_reorder",
+    "property_archive",
+    "property_create",
+    "property_publish",
+    "property_rotate_ical_token",
+    "property_unlist",
+    "property_update",
+    "quote_for_stay",
+    "rate_create",
+    "rate_delete",
+]
 
 # --- listing workflow --------------------------------------------------------------------------
 
@@ -63,6 +73,14 @@ SIMPLE_FIELDS = (
 
 def _lock(prop: Property) -> Property:
     return Property.objects.select_for_update().get(pk=prop.pk)
+
+
+def _lock_writable(prop: Property) -> Property:
+    """Lock the row; refuse any change to an archived listing."""
+    locked = _lock(prop)
+    if locked.status == Property.Status.ARCHIVED:
+        raise PropertyArchived()
+    return locked
 
 
 def _apply(prop: Property, fields: dict) -> None:
@@ -81,13 +99,19 @@ def _replace_stay_types(prop: Property, stay_types: list[dict]) -> None:
 
 
 def _validate_invariants(prop: Property, stay_types: list[dict]) -> None:
-    """Rules over several fields, checked before writing (the database re-checks them)."""
+    """Rules over several fields, checked before writing (the database re-checks those it
+    can hold: min <= max nights, floor < auto-accept)."""
     errors: dict[str, str] = {}
     if prop.min_nights > prop.max_nights:
         errors["min_nights"] = "Minimum nights cannot exceed maximum nights."
+    kinds = {spec["kind"] for spec in stay_types}
+    if StayKind.PAYING_GUEST in kinds and prop.max_nights < PAYING_GUEST_MIN_NIGHTS:
+        errors["max_nights"] = (
+            f"Paying guests stay at least {PAYING_GUEST_MIN_NIGHTS} nights: "
+            f"allow at least {PAYING_GUEST_MIN_NIGHTS} nights."
+        )
     floor, auto = prop.floor_nightly_price, prop.auto_accept_nightly_price
-    nightly = [spec["nightly_price"] for spec in stay_types if spec.get("nightly_price")]
-    list_price = min(nightly) if nightly else None
+    list_price = _list_nightly_price(stay_types)
     if floor is not None and auto is not None and floor >= auto:
         errors["floor_nightly_price"] = "The floor must be below the auto-accept price."
     if list_price is not None:
@@ -96,7 +120,7 @@ def _validate_invariants(prop: Property, stay_types: list[dict]) -> None:
         if floor is not None and floor >= list_price:
             errors["floor_nightly_price"] = "The floor must be below the nightly price."
     if errors:
-        raise serializers.ValidationError(errors)
+        raise field_errors(errors)
 
 
 def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
@@ -107,7 +131,8 @@ def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
     return list(prop.stay_types.values("kind", "nightly_price", "monthly_price"))
 
 
-def _base_price(stay_types: list[dict]) -> Decimal | None:
+def _list_nightly_price(stay_types: list[dict]) -> Decimal | None:
+    """The cheapest nightly price on offer (a paying guest's month counts 30 nights)."""
     nightly = [spec["nightly_price"] for spec in stay_types if spec.get("nightly_price")]
     monthly = [spec["monthly_price"] / 30 for spec in stay_types if spec.get("monthly_price")]
     prices = nightly or monthly
@@ -118,7 +143,7 @@ def _write(prop: Property, fields: dict) -> Property:
     _apply(prop, fields)
     stay_types = _stay_type_specs(prop, fields)
     _validate_invariants(prop, stay_types)
-    prop.base_nightly_price = _base_price(stay_types)
+    prop.base_nightly_price = _list_nightly_price(stay_types)
     prop.save()
     if "stay_types" in fields:
         _replace_stay_types(prop, fields["stay_types"])
@@ -129,12 +154,18 @@ def _write(prop: Property, fields: dict) -> Property:
 
 @transaction.atomic
 def property_create(*, host: User, **fields) -> Property:
+    """A draft with whatever was given; it is completed with PATCHes, then published."""
     return _write(Property(host=host), fields)
 
 
 @transaction.atomic
 def property_update(*, prop: Property, **fields) -> Property:
-    return _write(_lock(prop), fields)
+    """Any subset of fields. A published listing must stay complete (400 otherwise,
+    listing what would be missing, and nothing is written)."""
+    prop = _write(_lock_writable(prop), fields)
+    if prop.status == Property.Status.PUBLISHED:
+        _raise_if_incomplete(prop)
+    return prop
 
 
 def missing_for_publication(prop: Property) -> list[dict]:
@@ -159,19 +190,19 @@ def missing_for_publication(prop: Property) -> list[dict]:
     return missing
 
 
+def _raise_if_incomplete(prop: Property) -> None:
+    missing = missing_for_publication(prop)
+    if missing:
+        raise field_errors({item["attr"]: item["detail"] for item in missing}, code="missing")
+
+
 @transaction.atomic
 def property_publish(*, prop: Property) -> Property:
+    """Draft or unlisted -> published, once complete (400 lists each missing item)."""
     prop = _lock(prop)
     if prop.status == Property.Status.ARCHIVED:
         raise ConflictError("An archived listing cannot be published.", code="invalid_transition")
-    missing = missing_for_publication(prop)
-    if missing:
-        raise serializers.ValidationError(
-            {
-                item["attr"]: [serializers.ErrorDetail(item["detail"], code="missing")]
-                for item in missing
-            }
-        )
+    _raise_if_incomplete(prop)
     prop.status = Property.Status.PUBLISHED
     prop.published_at = prop.published_at or timezone.now()
     prop.save(update_fields=["status", "published_at", "updated_at"])
@@ -190,7 +221,7 @@ def property_unlist(*, prop: Property) -> Property:
 
 @transaction.atomic
 def property_archive(*, prop: Property) -> Property:
-    """DELETE archives: bookings keep their property; the listing leaves search."""
+    """DELETE archives: bookings keep their property; the listing leaves search for good."""
     prop = _lock(prop)
     prop.status = Property.Status.ARCHIVED
     prop.save(update_fields=["status", "updated_at"])
@@ -199,7 +230,7 @@ def property_archive(*, prop: Property) -> Property:
 
 @transaction.atomic
 def property_rotate_ical_token(*, prop: Property) -> Property:
-    prop = _lock(prop)
+    prop = _lock_writable(prop)
     prop.ical_token = _new_ical_token()
     prop.save(update_fields=["ical_token", "updated_at"])
     return prop
@@ -210,19 +241,29 @@ def property_rotate_ical_token(*, prop: Property) -> Property:
 
 @transaction.atomic
 def photo_add(*, prop: Property, image, caption: str = "") -> Photo:
-    prop = _lock(prop)
+    """Append a photo (the first one becomes the cover). The file is already validated."""
+    prop = _lock_writable(prop)
     count = prop.photos.count()
     if count >= settings.PHOTO_MAX_PER_PROPERTY:
-        raise TooManyPhotos()
+        raise TooManyPhotos(
+            f"A property can have at most {settings.PHOTO_MAX_PER_PROPERTY} photos."
+        )
     position = (prop.photos.aggregate(m=Max("position"))["m"] or 0) + 1
-    return Photo.objects.create(
-        property=prop, image=image, caption=caption, position=position, is_cover=count == 0
-    )
+    photo = Photo(property=prop, caption=caption, position=position, is_cover=count == 0)
+    photo.image.save(image.name, image, save=False)
+    try:
+        with transaction.atomic():
+            photo.save(force_insert=True)
+    except Exception:
+        photo.image.storage.delete(photo.image.name)  # no orphan file without its row
+        raise
+    return photo
 
 
 @transaction.atomic
 def photo_delete(*, photo: Photo) -> None:
-    prop = _lock(photo.property)
+    """Delete a photo (the file goes after commit); the next one becomes the cover."""
+    prop = _lock_writable(photo.property)
     was_cover, name, storage = photo.is_cover, photo.image.name, photo.image.storage
     photo.delete()
     if was_cover:
@@ -235,7 +276,7 @@ def photo_delete(*, photo: Photo) -> None:
 
 @transaction.atomic
 def photo_set_cover(*, photo: Photo) -> Photo:
-    _lock(photo.property)
+    _lock_writable(photo.property)
     Photo.objects.filter(property_id=photo.property_id, is_cover=True).update(is_cover=False)
     photo.is_cover = True
     photo.save(update_fields=["is_cover"])
@@ -244,12 +285,11 @@ def photo_set_cover(*, photo: Photo) -> Photo:
 
 @transaction.atomic
 def photos_reorder(*, prop: Property, photo_ids: list[int]) -> None:
-    prop = _lock(prop)
+    """``photo_ids`` must list every photo of the property exactly once."""
+    prop = _lock_writable(prop)
     existing = set(prop.photos.values_list("pk", flat=True))
     if set(photo_ids) != existing or len(photo_ids) != len(existing):
-        raise serializers.ValidationError(
-            {"order": "List every photo of the property exactly once."}, code="invalid_order"
-        )
+        raise field_errors({"order": "List every photo of the property exactly once."})
     for position, photo_id in enumerate(photo_ids, start=1):
         Photo.objects.filter(pk=photo_id).update(position=position)
 
@@ -257,27 +297,38 @@ def photos_reorder(*, prop: Property, photo_ids: list[int]) -> None:
 # --- calendar ------------------------------------------------------------------------------------
 
 
+def _check_calendar_range(prop: Property, start: date, end: date) -> None:
+    """Half-open ``[start, end)``: not entirely past, not beyond the booking horizon."""
+    today = property_today(prop)
+    if end <= today:
+        raise CalendarDateError("These dates are in the past.", code="past_dates")
+    if end > today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS):
+        raise CalendarDateError("Dates can be at most two years ahead.", code="too_far_ahead")
+
+
 @transaction.atomic
 def block_create(*, prop: Property, start: date, end: date, note: str = "") -> AvailabilityBlock:
-    from bookings.models import Booking
-
-    prop = _lock(prop)
-    if Booking.objects.filter(property=prop).holding().overlapping(start, end).exists():
+    """Close ``[start, end)``; refused (409 dates_unavailable) over a holding booking."""
+    prop = _lock_writable(prop)
+    _check_calendar_range(prop, start, end)
+    if dates_taken(property_id=prop.pk, start=start, end=end, include_blocks=False):
         raise DatesUnavailable("A booking holds some of these dates.")
     return AvailabilityBlock.objects.create(property=prop, start=start, end=end, note=note)
 
 
 @transaction.atomic
 def block_delete(*, block: AvailabilityBlock) -> None:
-    _lock(block.property)
+    _lock_writable(block.property)
     block.delete()
 
 
 @transaction.atomic
 def rate_create(*, prop: Property, start: date, end: date, nightly_price: Decimal) -> SeasonalRate:
-    prop = _lock(prop)
+    """A nightly price for ``[start, end)``; refused (409 rate_overlap) over another rate."""
+    prop = _lock_writable(prop)
+    _check_calendar_range(prop, start, end)
     if SeasonalRate.objects.filter(property=prop, start__lt=end, end__gt=start).exists():
-        raise ConflictError("This range overlaps another seasonal rate.", code="rate_overlap")
+        raise RateOverlap()
     return SeasonalRate.objects.create(
         property=prop, start=start, end=end, nightly_price=nightly_price
     )
@@ -285,84 +336,5 @@ def rate_create(*, prop: Property, start: date, end: date, nightly_price: Decima
 
 @transaction.atomic
 def rate_delete(*, rate: SeasonalRate) -> None:
-    _lock(rate.property)
+    _lock_writable(rate.property)
     rate.delete()
-
-
-# --- quotes --------------------------------------------------------------------------------------
-
-
-def property_today(prop: Property, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(ZoneInfo(prop.timezone or "UTC")).date()
-
-
-def quote_for_stay(
-    *,
-    property: Property,
-    check_in: date,
-    check_out: date,
-    guests: int,
-    stay_type: str,
-    meals: dict | None = None,
-    now: datetime | None = None,
-) -> pricing.Quote:
-    """Validate a stay against the listing's rules and price it. Availability is separate."""
-    prop = property
-    nights = (check_out - check_in).days
-    today = property_today(prop, now)
-    if nights < 1:
-        raise QuoteError("Check-out must be after check-in.", code="invalid_dates")
-    if check_in < today:
-        raise QuoteError("Check-in cannot be in the past.", code="past_dates")
-    if check_out > today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS):
-        raise QuoteError("Dates can be at most two years ahead.", code="too_far_ahead")
-    if check_in < today + timedelta(days=prop.advance_notice_days):
-        raise QuoteError(
-            f"This host needs {prop.advance_notice_days} days of notice.", code="advance_notice"
-        )
-    if guests > prop.max_guests:
-        raise QuoteError(f"At most {prop.max_guests} guests.", code="too_many_guests")
-    offered = {s.kind: s for s in prop.stay_types.all()}
-    if stay_type not in offered:
-        raise QuoteError("This stay type is not offered here.", code="stay_type_not_offered")
-    min_nights = prop.min_nights
-    if stay_type == StayKind.PAYING_GUEST:
-        min_nights = max(min_nights, PAYING_GUEST_MIN_NIGHTS)
-    if nights < min_nights:
-        raise QuoteError(f"The minimum stay is {min_nights} nights.", code="min_nights")
-    if nights > prop.max_nights:
-        raise QuoteError(f"The maximum stay is {prop.max_nights} nights.", code="max_nights")
-    chosen = tuple(meal for meal, wanted in (meals or {}).items() if wanted)
-    spec = offered[stay_type]
-    meal_prices = {
-        "breakfast": spec.breakfast_price,
-        "lunch": spec.lunch_price,
-        "dinner": spec.dinner_price,
-    }
-    if chosen and stay_type != StayKind.WITH_MEALS:
-        raise QuoteError("Meals come only with the with_meals stay type.", code="meals_not_offered")
-    for meal in chosen:
-        if meal not in meal_prices or meal_prices[meal] is None:
-            raise QuoteError(f"{meal} is not offered here.", code="meals_not_offered")
-    rates = tuple(
-        pricing.Rate(r.start, r.end, r.nightly_price)
-        for r in SeasonalRate.objects.filter(property=prop, start__lt=check_out, end__gt=check_in)
-    )
-    return pricing.quote(
-        pricing.PriceInput(
-            kind=stay_type,
-            check_in=check_in,
-            check_out=check_out,
-            guests=guests,
-            currency=prop.currency,
-            nightly_price=spec.nightly_price,
-            monthly_price=spec.monthly_price,
-            rates=rates if stay_type != StayKind.PAYING_GUEST else (),
-            meal_prices=meal_prices,
-            meals=chosen,
-            weekly_discount_percent=prop.weekly_discount_percent,
-            monthly_discount_percent=prop.monthly_discount_percent,
-            cleaning_fee=prop.cleaning_fee,
-            service_fee_percent=settings.SERVICE_FEE_PERCENT,
-        )
-    )

@@ -1,10 +1,13 @@
+import inspect
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from config.images import validate_image_upload
-from config.storage import CloudinaryMediaStorage
 from properties.models import (
     Amenity,
     AvailabilityBlock,
@@ -18,16 +21,34 @@ from properties.models import (
 )
 
 TIMEZONES = frozenset(available_timezones())
-MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
-PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 1}
+
+# Upper bounds keep every total of a stay (at most 730 nights, 50 guests, three meals a
+# day) inside the 12 digits of a booking total; anything above is an input error.
+MAX_NIGHTLY = Decimal("5000000")
+MAX_MONTHLY = Decimal("100000000")
+MAX_MEAL = Decimal("20000")
+MAX_FEE = Decimal("1000000")
+MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": MAX_FEE}
+MEAL = {"max_digits": 8, "decimal_places": 2, "min_value": 0, "max_value": MAX_MEAL}
+PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 1, "max_value": MAX_NIGHTLY}
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def _has_variants(storage) -> bool:
+    """Whether the storage builds sized URLs: ``url(name, variant=...)`` (Cloudinary)."""
+    try:
+        return "variant" in inspect.signature(storage.url).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def image_urls(field) -> dict:
-    """Original, thumbnail and card URLs; Cloudinary generates the sizes."""
+    """Original, thumbnail and card URLs; a storage with variants generates the sizes,
+    otherwise (local files) all three are the original."""
     if not field:
         return {"url": None, "thumb": None, "card": None}
     storage = field.storage
-    if isinstance(storage, CloudinaryMediaStorage):
+    if _has_variants(storage):
         return {
             "url": storage.url(field.name),
             "thumb": storage.url(field.name, variant="thumb"),
@@ -37,15 +58,29 @@ def image_urls(field) -> dict:
     return {"url": url, "thumb": url, "card": url}
 
 
+class CoordinateField(serializers.DecimalField):
+    """Degrees, rounded half up to 6 decimals (about 0.1 m) instead of refusing more."""
+
+    def validate_precision(self, value):
+        return super().validate_precision(
+            value.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
+        )
+
+
 class StayTypeSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=StayKind.choices)
     nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
     monthly_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=1, required=False, allow_null=True
+        max_digits=12,
+        decimal_places=2,
+        min_value=1,
+        max_value=MAX_MONTHLY,
+        required=False,
+        allow_null=True,
     )
-    breakfast_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    lunch_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    dinner_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    breakfast_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
+    lunch_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
+    dinner_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
 
     def validate(self, attrs):
         kind = attrs["kind"]
@@ -73,10 +108,10 @@ class PropertyWriteSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
-    latitude = serializers.DecimalField(
+    latitude = CoordinateField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
     )
-    longitude = serializers.DecimalField(
+    longitude = CoordinateField(
         max_digits=9,
         decimal_places=6,
         min_value=-180,
@@ -158,7 +193,9 @@ class PhotoUploadSerializer(serializers.Serializer):
     caption = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_image(self, value):
-        validate_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
+        image_format = validate_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
+        # Stored under a name of our choosing: the extension follows the content.
+        value.name = f"photo.{IMAGE_EXTENSIONS[image_format]}"
         return value
 
 
@@ -302,6 +339,22 @@ class BlockSerializer(serializers.ModelSerializer):
         model = AvailabilityBlock
         fields = ("id", "start", "end", "note", "source", "created_at")
         read_only_fields = ("id", "source", "created_at")
+
+
+class AvailabilityParamsSerializer(DateRangeSerializer):
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs["end"] - attrs["start"] > timedelta(days=settings.AVAILABILITY_MAX_DAYS):
+            raise serializers.ValidationError(
+                {"end": f"At most {settings.AVAILABILITY_MAX_DAYS} days per call."},
+                code="range_too_long",
+            )
+        horizon = timezone.now().date() + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS)
+        if attrs["start"] > horizon:
+            raise serializers.ValidationError(
+                {"start": "Dates can be at most two years ahead."}, code="too_far_ahead"
+            )
+        return attrs
 
 
 class BlockWriteSerializer(DateRangeSerializer):

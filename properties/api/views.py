@@ -1,17 +1,13 @@
 """Listing endpoints. Thin: validate, call one service or selector, serialize."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsHost
-from bookings.models import Booking
 from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
@@ -187,18 +183,13 @@ class AvailabilityView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[s.DateRangeSerializer],
+        parameters=[s.AvailabilityParamsSerializer],
         responses={200: s.AvailabilityDaySerializer(many=True)},
         tags=["properties"],
     )
     def get(self, request, pk: int):
         prop = selectors.property_get_visible(user=request.user, property_id=pk)
-        params = _valid(s.DateRangeSerializer, request.query_params)
-        if params["end"] - params["start"] > timedelta(days=settings.AVAILABILITY_MAX_DAYS):
-            raise serializers.ValidationError(
-                {"end": f"At most {settings.AVAILABILITY_MAX_DAYS} days per call."},
-                code="range_too_long",
-            )
+        params = _valid(s.AvailabilityParamsSerializer, request.query_params)
         days = selectors.availability(prop=prop, start=params["start"], end=params["end"])
         return Response(s.AvailabilityDaySerializer(days, many=True).data)
 
@@ -278,11 +269,8 @@ class QuoteView(APIView):
             guests=params["guests"],
             stay_type=params["stay_type"],
             meals=params.get("meals") or {},
+            check_availability=True,
         )
-        start, end = params["check_in"], params["check_out"]
-        taken = Booking.objects.filter(property=prop).holding().overlapping(start, end).exists()
-        if taken or selectors.blocks_overlapping(property_id=prop.pk, start=start, end=end):
-            raise services.DatesUnavailable()
         return Response(quote.as_dict())
 
 

@@ -1,0 +1,51 @@
+"""Domain errors of listings, each with a stable ``code`` (docs/api.md lists them).
+
+Errors about one field of a request body are DRF ``ValidationError``s with that
+field as ``attr`` (type ``validation_error``); errors about the request as a whole
+are :class:`config.errors.ApplicationError` subclasses (type ``client_error``).
+"""
+
+from rest_framework import serializers
+
+from config.errors import ApplicationError, ConflictError
+
+
+class QuoteError(ApplicationError):
+    """A stay that breaks the listing's rules: ``min_nights``, ``too_many_guests``, …"""
+
+    default_code = "invalid_stay"
+    default_detail = "This stay is not possible at this property."
+
+
+class DatesUnavailable(ConflictError):
+    default_code = "dates_unavailable"
+    default_detail = "These dates are no longer available."
+
+
+class CalendarDateError(ApplicationError):
+    """A calendar range entirely in the past (``past_dates``) or too far ahead."""
+
+    default_code = "invalid_dates"
+    default_detail = "These dates cannot be used."
+
+
+class TooManyPhotos(ApplicationError):
+    default_code = "too_many_photos"
+    default_detail = "A property can have at most 30 photos."
+
+
+class PropertyArchived(ConflictError):
+    default_code = "property_archived"
+    default_detail = "This listing is archived and can no longer be changed."
+
+
+class RateOverlap(ConflictError):
+    default_code = "rate_overlap"
+    default_detail = "This range overlaps another seasonal rate."
+
+
+def field_errors(errors: dict[str, str], code: str = "invalid") -> serializers.ValidationError:
+    """A ``validation_error`` naming each field (``attr``) with a stable code."""
+    return serializers.ValidationError(
+        {attr: [serializers.ErrorDetail(detail, code=code)] for attr, detail in errors.items()}
+    )

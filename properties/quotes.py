@@ -1,0 +1,123 @@
+"""The quote of a stay at a listing: the listing's rules, then the pure pricing function.
+
+``quote_for_stay`` is the one entry point: the quote endpoint, bookings and
+negotiations all price a stay through it, so the server never trusts a client's
+price. It reads the stay types and the seasonal rates covering the stay, checks
+the rules (dates, notice, capacity, nights, stay type, meals) and hands plain data
+to :func:`properties.pricing.quote`.
+
+Errors (all ``400`` with a stable code, type ``client_error``): ``invalid_dates``,
+``past_dates``, ``too_far_ahead``, ``advance_notice``, ``invalid_guests``, ``too_many_guests``,
+``stay_type_not_offered``, ``min_nights``, ``max_nights``, ``meals_not_offered``;
+with ``check_availability=True`` also ``409 dates_unavailable``.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from properties import pricing
+from properties.errors import DatesUnavailable, QuoteError
+from properties.models import Property, SeasonalRate, StayKind
+
+PAYING_GUEST_MIN_NIGHTS = 28
+
+
+def property_today(prop: Property, now: datetime | None = None) -> date:
+    """Today's date where the property is (stay dates are local dates)."""
+    return (now or timezone.now()).astimezone(ZoneInfo(prop.timezone or "UTC")).date()
+
+
+def quote_for_stay(
+    *,
+    property: Property,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: dict | None = None,
+    now: datetime | None = None,
+    check_availability: bool = False,
+) -> pricing.Quote:
+    """Validate a stay against the listing's rules and price it.
+
+    Availability is checked only with ``check_availability`` (booking writers check
+    it themselves, under the property lock, after expiring lapsed holds).
+    """
+    prop = property
+    nights = (check_out - check_in).days
+    today = property_today(prop, now)
+    if nights < 1:
+        raise QuoteError("Check-out must be after check-in.", code="invalid_dates")
+    if check_in < today:
+        raise QuoteError("Check-in cannot be in the past.", code="past_dates")
+    if check_out > today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS):
+        raise QuoteError("Dates can be at most two years ahead.", code="too_far_ahead")
+    if check_in < today + timedelta(days=prop.advance_notice_days):
+        raise QuoteError(
+            f"This host needs {prop.advance_notice_days} days of notice.", code="advance_notice"
+        )
+    if guests < 1:
+        raise QuoteError("At least one guest.", code="invalid_guests")
+    if guests > prop.max_guests:
+        raise QuoteError(f"At most {prop.max_guests} guests.", code="too_many_guests")
+    offered = {s.kind: s for s in prop.stay_types.all()}
+    if stay_type not in offered:
+        raise QuoteError("This stay type is not offered here.", code="stay_type_not_offered")
+    min_nights = prop.min_nights
+    if stay_type == StayKind.PAYING_GUEST:
+        min_nights = max(min_nights, PAYING_GUEST_MIN_NIGHTS)
+    if nights < min_nights:
+        raise QuoteError(f"The minimum stay is {min_nights} nights.", code="min_nights")
+    if nights > prop.max_nights:
+        raise QuoteError(f"The maximum stay is {prop.max_nights} nights.", code="max_nights")
+    spec = offered[stay_type]
+    chosen = _chosen_meals(meals or {}, spec, stay_type)
+    if check_availability:
+        from properties.selectors import dates_taken
+
+        if dates_taken(property_id=prop.pk, start=check_in, end=check_out, now=now):
+            raise DatesUnavailable()
+    rates = ()
+    if stay_type != StayKind.PAYING_GUEST:
+        rates = tuple(
+            pricing.Rate(r.start, r.end, r.nightly_price)
+            for r in SeasonalRate.objects.filter(
+                property=prop, start__lt=check_out, end__gt=check_in
+            )
+        )
+    return pricing.quote(
+        pricing.PriceInput(
+            kind=stay_type,
+            check_in=check_in,
+            check_out=check_out,
+            guests=guests,
+            currency=prop.currency,
+            nightly_price=spec.nightly_price,
+            monthly_price=spec.monthly_price,
+            rates=rates,
+            meal_prices=_meal_prices(spec),
+            meals=chosen,
+            weekly_discount_percent=prop.weekly_discount_percent,
+            monthly_discount_percent=prop.monthly_discount_percent,
+            cleaning_fee=prop.cleaning_fee,
+            service_fee_percent=settings.SERVICE_FEE_PERCENT,
+        )
+    )
+
+
+def _meal_prices(spec) -> dict:
+    return {meal: getattr(spec, f"{meal}_price") for meal in pricing.MEALS}
+
+
+def _chosen_meals(meals: dict, spec, stay_type: str) -> tuple[str, ...]:
+    chosen = tuple(meal for meal, wanted in meals.items() if wanted)
+    if chosen and stay_type != StayKind.WITH_MEALS:
+        raise QuoteError("Meals come only with the with_meals stay type.", code="meals_not_offered")
+    prices = _meal_prices(spec)
+    for meal in chosen:
+        if prices.get(meal) is None:
+            raise QuoteError(f"{meal} is not offered here.", code="meals_not_offered")
+    return tuple(meal for meal in pricing.MEALS if meal in chosen)
