@@ -131,9 +131,9 @@ def _expire_if_due(negotiation: Negotiation, now: datetime) -> bool:
 def _run(action, negotiation_id: int, user: User, now: datetime | None):
     """Run ``action(negotiation, side, now)`` under the locks. A lapsed negotiation is
     recorded as expired (committed) and the action refused with ``negotiation_closed``."""
-    now = _now(now)
     with transaction.atomic():
         negotiation = _lock(negotiation_id, user)
+        now = _now(now)  # read the clock only once the lock is ours: events stay in order
         expired = _expire_if_due(negotiation, now)
         if not expired:
             return action(negotiation, negotiation.side_of(user.pk), now)
@@ -167,7 +167,7 @@ def _threshold(negotiation: Negotiation, nightly: Decimal | None) -> Decimal | N
 
 
 def _last_offer(negotiation: Negotiation, side: str | None = None) -> Offer | None:
-    offers = negotiation.offers.order_by("-created_at", "-pk")
+    offers = negotiation.offers.order_by("-pk")  # insertion order, under the row lock
     if side:
         offers = offers.filter(side=side)
     return offers.first()
@@ -318,10 +318,10 @@ def negotiation_open(
 ) -> Outcome:
     from properties.services import quote_for_stay
 
-    now = _now(now)
     meals = meals or {}
     with transaction.atomic():
         prop = booking_services.lock_property(property_id, published_only=True)
+        now = _now(now)
         if prop.host_id == guest.pk:
             raise booking_services.OwnProperty()
         if not prop.accepts_offers:
@@ -447,9 +447,9 @@ def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
 
 
 def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
-    now = _now(now)
     with transaction.atomic():
         negotiation = _lock(negotiation_id, user)
+        now = _now(now)
         _expire_if_due(negotiation, now)
         if negotiation.status != NegotiationStatus.OPEN and (
             negotiation.closed_at and now > negotiation.closed_at + CHAT_AFTER_CLOSE
