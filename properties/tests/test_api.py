@@ -307,3 +307,133 @@ def test_amenity_catalogue_is_seeded():
     amenities = APIClient().get("/api/v1/amenities/").json()
     codes = {a["code"]: a["standout"] for a in amenities}
     assert codes["wifi"] is False and codes["pool"] is True and len(codes) >= 20
+
+
+def test_unlisted_is_hidden_from_others_until_published_again(host, host_client):
+    prop = published_property(host=host, photos=3)
+    url = f"/api/v1/properties/{prop.pk}/"
+    assert host_client.post(f"{url}unlist/").json()["status"] == "unlisted"
+    for path in ("", "quote/?check_in=2030-01-01&check_out=2030-01-03", "photos/", "rates/"):
+        assert APIClient().get(url + path).status_code == 404, path
+    assert host_client.get(url).status_code == 200
+    assert host_client.post(f"{url}publish/").json()["status"] == "published"
+    assert APIClient().get(url).status_code == 200
+
+
+def test_archived_listing_refuses_writes_with_409(host, host_client):
+    prop = published_property(host=host)
+    url = f"/api/v1/properties/{prop.pk}/"
+    assert host_client.delete(url).status_code == 204
+    patched = host_client.patch(url, {"title": "Revived"})
+    assert patched.status_code == 409 and _codes(patched) == [("property_archived", None)]
+    blocked = host_client.post(f"{url}blocks/", {"start": _day(3), "end": _day(5)})
+    assert blocked.status_code == 409
+    assert host_client.post(f"{url}publish/").status_code == 409
+    prop.refresh_from_db()
+    assert prop.title != "Revived" and not prop.blocks.exists()
+
+
+def test_published_listing_cannot_be_emptied(host, host_client):
+    prop = published_property(host=host, photos=3)
+    response = host_client.patch(
+        f"/api/v1/properties/{prop.pk}/", {"description": "", "stay_types": []}
+    )
+    assert response.status_code == 400
+    assert set(_codes(response)) == {("missing", "description"), ("missing", "stay_types")}
+    prop.refresh_from_db()
+    assert prop.description and prop.stay_types.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "attr"),
+    [
+        ({"stay_types": [{"kind": "standard", "nightly_price": "5000001"}]}, "nightly_price"),
+        (
+            {
+                "stay_types": [
+                    {"kind": "with_meals", "nightly_price": "90", "dinner_price": "25000"}
+                ]
+            },
+            "dinner_price",
+        ),
+        ({"stay_types": [{"kind": "paying_guest", "monthly_price": "-1"}]}, "monthly_price"),
+        ({"cleaning_fee": "2000000"}, "cleaning_fee"),
+        ({"floor_nightly_price": "0"}, "floor_nightly_price"),
+        ({"max_guests": 500}, "max_guests"),
+        ({"currency": "euro"}, "currency"),
+        ({"country": "Portugal"}, "country"),
+        ({"title": "x" * 121}, "title"),
+        ({"stay_types": [{"kind": "standard", "nightly_price": "90"}] * 2}, "stay_types"),
+    ],
+)
+def test_absurd_values_are_400(host_client, host, change, attr):
+    prop = published_property(host=host)
+    response = host_client.patch(f"/api/v1/properties/{prop.pk}/", change)
+    assert response.status_code == 400, response.json()
+    assert any(a and a.split(".")[-1] == attr for _, a in _codes(response)), response.json()
+
+
+def test_coordinates_are_rounded_to_six_decimals(host_client):
+    created = host_client.post(
+        "/api/v1/properties/", {"latitude": 38.7222524999, "longitude": "-9.13933749"}
+    )
+    assert created.status_code == 201, created.json()
+    assert (created.json()["latitude"], created.json()["longitude"]) == ("38.722252", "-9.139337")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"start": "2020-01-01", "end": "2020-01-05"}, "past_dates"),
+        ({"start": "9999-12-01", "end": "9999-12-31"}, "too_far_ahead"),
+        ({"start": "2030-01-05", "end": "2030-01-01"}, "invalid_dates"),
+        ({"start": "soon", "end": "later"}, "invalid"),
+    ],
+)
+def test_calendar_writes_refuse_bad_ranges(host, host_client, body, code):
+    prop = published_property(host=host)
+    for path in ("blocks/", "rates/"):
+        response = host_client.post(
+            f"/api/v1/properties/{prop.pk}/{path}", {**body, "nightly_price": "90.00"}
+        )
+        assert response.status_code == 400, response.json()
+        assert code in [c for c, _ in _codes(response)]
+    assert not AvailabilityBlock.objects.exists() and not SeasonalRate.objects.exists()
+
+
+def test_availability_refuses_dates_beyond_two_years():
+    prop = published_property()
+    url = f"/api/v1/properties/{prop.pk}/availability/"
+    response = APIClient().get(url, {"start": "9999-12-01", "end": "9999-12-31"})
+    assert response.status_code == 400 and _codes(response) == [("too_far_ahead", "start")]
+
+
+def test_photo_is_stored_under_our_name_with_the_detected_format(host, host_client):
+    prop = published_property(host=host)
+    disguised = SimpleUploadedFile("holiday.JPG", png_upload().read(), content_type="image/jpeg")
+    response = host_client.post(
+        f"/api/v1/properties/{prop.pk}/photos/", {"image": disguised}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    name = Photo.objects.get(pk=response.json()["id"]).image.name
+    assert name.startswith(f"properties/{prop.pk}/") and name.endswith(".png")
+    urls = response.json()["urls"]
+    assert urls["thumb"] == urls["card"] == urls["url"]  # local storage: one size
+
+
+def test_storage_with_variants_gives_thumb_and_card_urls():
+    from properties.api.serializers import image_urls
+
+    class SizedStorage:
+        def url(self, name, variant=None):
+            return f"https://cdn.example/{variant or 'orig'}/{name}"
+
+    class Field:
+        name = "properties/1/abc"
+        storage = SizedStorage()
+
+    assert image_urls(Field()) == {
+        "url": "https://cdn.example/orig/properties/1/abc",
+        "thumb": "https://cdn.example/thumb/properties/1/abc",
+        "card": "https://cdn.example/card/properties/1/abc",
+    }

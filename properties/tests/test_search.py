@@ -102,6 +102,23 @@ def test_dates_exclude_holding_bookings_and_blocks_but_not_expired_holds(listing
     }
 
 
+def test_dates_also_honour_min_max_nights_and_advance_notice(listings):
+    lisbon, porto, madrid = listings["lisbon"], listings["porto"], listings["madrid"]
+    Property.objects.filter(pk=lisbon.pk).update(min_nights=3)
+    Property.objects.filter(pk=porto.pk).update(max_nights=2)
+    Property.objects.filter(pk=madrid.pk).update(advance_notice_days=7)
+    three_nights = {"check_in": _day(5).isoformat(), "check_out": _day(8).isoformat()}
+    assert _ids(three_nights) == {lisbon.pk}
+    two_nights_later = {"check_in": _day(10).isoformat(), "check_out": _day(12).isoformat()}
+    assert _ids(two_nights_later) == {porto.pk, madrid.pk}
+
+
+def test_unlisted_archived_and_drafts_never_show_up(listings):
+    Property.objects.filter(pk=listings["lisbon"].pk).update(status=Property.Status.UNLISTED)
+    Property.objects.filter(pk=listings["porto"].pk).update(status=Property.Status.ARCHIVED)
+    assert _ids({}) == {listings["madrid"].pk}
+
+
 def test_results_carry_cover_price_and_rating(listings):
     row = next(r for r in APIClient().get(URL, {"city": "Lisbon"}).json()["results"])
     assert row["nightly_price"] == "80.00" and row["currency"] == "EUR"
@@ -159,6 +176,11 @@ def test_query_count_is_constant(django_assert_max_num_queries):
         {"page_size": "10000"},
         {"page": "0"},
         {"instant_book": "maybe"},
+        {"amenities": "wifi,teleporter"},
+        {"amenities": ",".join(f"a{n}" for n in range(31))},
+        {"lat": "nan", "lng": "1", "radius_km": "5"},
+        {"radius_km": "inf", "lat": "1", "lng": "1"},
+        {"page": "two"},
     ],
 )
 def test_bad_search_input_is_400_in_the_documented_shape(params):
