@@ -165,17 +165,33 @@ def _within_radius(qs, lat: float, lng: float, radius_km: float):
     )
 
 
-def _text_search(qs, text: str):
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+TEXT_SEARCH_CONFIG = "english"  # the GIN index of migration 0005 uses the same expression
 
-        vector = (
-            SearchVector("title", weight="A")
-            + SearchVector("city", weight="B")
-            + SearchVector("description", weight="C")
+
+def search_document():
+    """Title (weight A), city (B) and description (C) as one ``tsvector`` (PostgreSQL)."""
+    from django.contrib.postgres.search import SearchVector
+
+    return (
+        SearchVector("title", weight="A", config=TEXT_SEARCH_CONFIG)
+        + SearchVector("city", weight="B", config=TEXT_SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=TEXT_SEARCH_CONFIG)
+    )
+
+
+def _text_search(qs, text: str):
+    """PostgreSQL: full-text match (``@@``, served by the GIN index) ranked by relevance.
+    SQLite: a case-insensitive substring match, unranked."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = SearchQuery(text, search_type="websearch", config=TEXT_SEARCH_CONFIG)
+        ranked = (
+            qs.alias(document=search_document())
+            .filter(document=query)
+            .annotate(rank=SearchRank(F("document"), query))
         )
-        query = SearchQuery(text, search_type="websearch")
-        return qs.annotate(rank=SearchRank(vector, query)).filter(rank__gt=0), True
+        return ranked, True
     return qs.filter(
         Q(title__icontains=text) | Q(description__icontains=text) | Q(city__icontains=text)
     ), False

@@ -4,11 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from properties.models import Amenity, AvailabilityBlock, Property
+from properties.search import TEXT_SEARCH_CONFIG, search_document
 from properties.tests.factories import GuestFactory, published_property
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +191,18 @@ def test_bad_search_input_is_400_in_the_documented_shape(params):
     assert response.status_code == 400, (params, response.content)
     body = response.json()
     assert body["type"] == "validation_error" and body["errors"][0]["code"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search: PostgreSQL")
+def test_text_search_is_ranked_and_served_by_the_gin_index(listings):
+    published_property(title="Flat", description="A pool on the roof, and a pool table inside.")
+    ranked = APIClient().get(URL, {"q": "pools"}).json()["results"]
+    assert [row["title"] for row in ranked][:1] == ["Riverside house with pool"]  # title weighs A
+    assert len(ranked) == 2
+    # The match uses the indexed expression (the same ``search_document()``):
+    query = SearchQuery("pool", search_type="websearch", config=TEXT_SEARCH_CONFIG)
+    matching = Property.objects.alias(document=search_document()).filter(document=query)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = matching.explain()
+    assert "prop_search_document" in plan
