@@ -54,3 +54,19 @@ def _clear_prefixed(cache) -> None:
     client = cache._cache.get_client(write=True)
     for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=500):
         client.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_db_connections(django_db_setup, django_db_blocker):
+    """Connections opened by worker threads (``database_sync_to_async``, server threads)
+    would keep PostgreSQL from dropping the test database at the end: end them first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
