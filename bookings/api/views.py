@@ -13,6 +13,7 @@ from bookings import reviews, selectors, services
 from bookings.analytics import host_analytics
 from bookings.api import serializers as s
 from bookings.models import Booking, Review
+from config.views import PartyActionView, validated
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -33,9 +34,8 @@ class BookingListCreateView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Booking.objects.none()
-        params = _ListParams(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.bookings_for_user(user=self.request.user, **params.validated_data)
+        params = validated(_ListParams, self.request.query_params)
+        return selectors.bookings_for_user(user=self.request.user, **params)
 
     @extend_schema(
         parameters=[
@@ -55,7 +55,7 @@ class BookingListCreateView(generics.ListAPIView):
         tags=["bookings"],
     )
     def post(self, request):
-        data = _valid(s.BookingCreateSerializer, request)
+        data = validated(s.BookingCreateSerializer, request.data)
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 255:
             raise serializers.ValidationError(
@@ -91,20 +91,7 @@ class BookingDetailView(APIView):
         return Response(s.BookingSerializer(booking).data)
 
 
-class _BookingActionView(APIView):
-    """Runs one service; a booking the caller is not a party to is a 404."""
-
-    def act(self, request, pk: int):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def post(self, request, pk: int):
-        try:
-            return self.act(request, pk)
-        except Booking.DoesNotExist:
-            raise Http404 from None
-
-
-class BookingApproveView(_BookingActionView):
+class BookingApproveView(PartyActionView):
     @extend_schema(request=None, responses={200: s.BookingSerializer}, tags=["bookings"])
     def post(self, request, pk: int):
         return super().post(request, pk)
@@ -114,7 +101,7 @@ class BookingApproveView(_BookingActionView):
         return Response(s.BookingSerializer(booking).data)
 
 
-class BookingDeclineView(_BookingActionView):
+class BookingDeclineView(PartyActionView):
     @extend_schema(
         request=s.ReasonSerializer, responses={200: s.BookingSerializer}, tags=["bookings"]
     )
@@ -122,27 +109,27 @@ class BookingDeclineView(_BookingActionView):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        data = _valid(s.ReasonSerializer, request)
+        data = validated(s.ReasonSerializer, request.data)
         booking = services.booking_decline(
             booking_id=pk, host=request.user, reason=data.get("reason", "")
         )
         return Response(s.BookingSerializer(booking).data)
 
 
-class BookingPayView(_BookingActionView):
+class BookingPayView(PartyActionView):
     @extend_schema(request=s.PaySerializer, responses={200: s.BookingSerializer}, tags=["bookings"])
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        data = _valid(s.PaySerializer, request)
+        data = validated(s.PaySerializer, request.data)
         booking = services.booking_pay(
             booking_id=pk, guest=request.user, payment_token=data["payment_token"]
         )
         return Response(s.BookingSerializer(booking).data)
 
 
-class BookingCancelView(_BookingActionView):
+class BookingCancelView(PartyActionView):
     @extend_schema(
         request=s.ReasonSerializer, responses={200: s.CancelResponseSerializer}, tags=["bookings"]
     )
@@ -150,7 +137,7 @@ class BookingCancelView(_BookingActionView):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        data = _valid(s.ReasonSerializer, request)
+        data = validated(s.ReasonSerializer, request.data)
         booking, refund = services.booking_cancel(
             booking_id=pk, user=request.user, reason=data.get("reason", "")
         )
@@ -161,13 +148,7 @@ class BookingCancelView(_BookingActionView):
         return Response(body)
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-class BookingReviewView(_BookingActionView):
+class BookingReviewView(PartyActionView):
     """The guest reviews the stay, the host reviews the guest; each once, within 14 days."""
 
     @extend_schema(
@@ -177,7 +158,7 @@ class BookingReviewView(_BookingActionView):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        data = _valid(s.ReviewCreateSerializer, request)
+        data = validated(s.ReviewCreateSerializer, request.data)
         review = reviews.review_submit(booking_id=pk, author=request.user, **data)
         return Response(s.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
@@ -185,7 +166,7 @@ class BookingReviewView(_BookingActionView):
 class ReviewReplyView(APIView):
     @extend_schema(request=s.ReplySerializer, responses={200: s.ReviewSerializer}, tags=["reviews"])
     def post(self, request, pk: int):
-        data = _valid(s.ReplySerializer, request)
+        data = validated(s.ReplySerializer, request.data)
         try:
             review = reviews.review_reply(review_id=pk, host=request.user, text=data["text"])
         except Review.DoesNotExist:
@@ -202,7 +183,6 @@ class HostAnalyticsView(APIView):
         tags=["host"],
     )
     def get(self, request):
-        params = s.AnalyticsParamsSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = host_analytics(host=request.user, **params.validated_data)
+        params = validated(s.AnalyticsParamsSerializer, request.query_params)
+        data = host_analytics(host=request.user, **params)
         return Response(s.AnalyticsSerializer(data).data)

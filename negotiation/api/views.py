@@ -1,6 +1,5 @@
 """Negotiation REST endpoints: the same services as the WebSocket consumer."""
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -8,15 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsEmailVerified
+from config.views import PartyActionView, validated
 from negotiation import selectors, services
 from negotiation.api import serializers as s
 from negotiation.models import Negotiation
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _result(request, outcome: services.Outcome, code=status.HTTP_200_OK) -> Response:
@@ -43,7 +37,7 @@ class NegotiationListCreateView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Negotiation.objects.none()
-        params = _valid(_ListParams, self.request.query_params)
+        params = validated(_ListParams, self.request.query_params)
         return selectors.negotiations_for_user(user=self.request.user, **params)
 
     @extend_schema(parameters=[_ListParams], tags=["negotiations"])
@@ -56,7 +50,7 @@ class NegotiationListCreateView(generics.ListAPIView):
         tags=["negotiations"],
     )
     def post(self, request):
-        data = _valid(s.NegotiationOpenSerializer, request.data)
+        data = validated(s.NegotiationOpenSerializer, request.data)
         outcome = services.negotiation_open(
             guest=request.user,
             property_id=data["property"],
@@ -86,7 +80,7 @@ class NegotiationEventsView(APIView):
     )
     def get(self, request, pk: int):
         selectors.negotiation_get_for_party(user=request.user, negotiation_id=pk)
-        after = _valid(_AfterParams, request.query_params)["after"]
+        after = validated(_AfterParams, request.query_params)["after"]
         events = selectors.events_after(negotiation_id=pk, after=after)
         return Response([event.as_frame() for event in events])
 
@@ -95,17 +89,8 @@ class _AfterParams(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
 
-class _ActionView(APIView):
+class _ActionView(PartyActionView):
     permission_classes = [IsAuthenticated, IsEmailVerified]
-
-    def run(self, request, pk):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def post(self, request, pk: int):
-        try:
-            return self.run(request, pk)
-        except Negotiation.DoesNotExist:
-            raise Http404 from None
 
 
 class OfferView(_ActionView):
@@ -115,8 +100,8 @@ class OfferView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
-        data = _valid(s.OfferInSerializer, request.data)
+    def act(self, request, pk):
+        data = validated(s.OfferInSerializer, request.data)
         outcome = services.negotiation_offer(
             negotiation_id=pk, user=request.user, amount=data["amount"],
             message=data.get("message", ""),
@@ -129,7 +114,7 @@ class AcceptView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
+    def act(self, request, pk):
         return _result(request, services.negotiation_accept(negotiation_id=pk, user=request.user))
 
 
@@ -138,7 +123,7 @@ class DeclineView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
+    def act(self, request, pk):
         return _result(request, services.negotiation_decline(negotiation_id=pk, user=request.user))
 
 
@@ -147,7 +132,7 @@ class WithdrawView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
+    def act(self, request, pk):
         return _result(request, services.negotiation_withdraw(negotiation_id=pk, user=request.user))
 
 
@@ -160,8 +145,8 @@ class MessageView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
-        data = _valid(s.MessageInSerializer, request.data)
+    def act(self, request, pk):
+        data = validated(s.MessageInSerializer, request.data)
         outcome = services.negotiation_message(
             negotiation_id=pk, user=request.user, body=data["body"]
         )
@@ -177,7 +162,7 @@ class ReadView(_ActionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def run(self, request, pk):
-        data = _valid(s.ReadInSerializer, request.data)
+    def act(self, request, pk):
+        data = validated(s.ReadInSerializer, request.data)
         seq = services.negotiation_read(negotiation_id=pk, user=request.user, seq=data["seq"])
         return Response({"seq": seq})
