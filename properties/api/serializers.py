@@ -1,6 +1,5 @@
-import inspect
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -8,6 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.images import validate_image_upload
+from properties.api.fields import CoordinateField, image_urls
 from properties.models import (
     Amenity,
     AvailabilityBlock,
@@ -32,39 +32,6 @@ MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": MAX
 MEAL = {"max_digits": 8, "decimal_places": 2, "min_value": 0, "max_value": MAX_MEAL}
 PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 1, "max_value": MAX_NIGHTLY}
 IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-
-
-def _has_variants(storage) -> bool:
-    """Whether the storage builds sized URLs: ``url(name, variant=...)`` (Cloudinary)."""
-    try:
-        return "variant" in inspect.signature(storage.url).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def image_urls(field) -> dict:
-    """Original, thumbnail and card URLs; a storage with variants generates the sizes,
-    otherwise (local files) all three are the original."""
-    if not field:
-        return {"url": None, "thumb": None, "card": None}
-    storage = field.storage
-    if _has_variants(storage):
-        return {
-            "url": storage.url(field.name),
-            "thumb": storage.url(field.name, variant="thumb"),
-            "card": storage.url(field.name, variant="card"),
-        }
-    url = field.url
-    return {"url": url, "thumb": url, "card": url}
-
-
-class CoordinateField(serializers.DecimalField):
-    """Degrees, rounded half up to 6 decimals (about 0.1 m) instead of refusing more."""
-
-    def validate_precision(self, value):
-        return super().validate_precision(
-            value.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
-        )
 
 
 class StayTypeSerializer(serializers.Serializer):

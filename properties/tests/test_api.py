@@ -422,7 +422,7 @@ def test_photo_is_stored_under_our_name_with_the_detected_format(host, host_clie
 
 
 def test_storage_with_variants_gives_thumb_and_card_urls():
-    from properties.api.serializers import image_urls
+    from properties.api.fields import image_urls
 
     class SizedStorage:
         def url(self, name, variant=None):
