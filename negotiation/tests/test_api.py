@@ -329,3 +329,15 @@ def test_bad_open_requests(prop):
     )
     assert _codes(unverified) == ["email_unverified"]
     assert not Negotiation.objects.exists()
+
+
+def test_host_analytics_counts_offers_received_and_accepted(prop, guest):
+    g, h = client_for(guest), client_for(prop.host)
+    nid = g.post("/api/v1/negotiations/", _open_body(prop, "300.00")).json()["id"]
+    h.post(f"/api/v1/negotiations/{nid}/offers/", {"amount": "350.00"})
+    g.post(f"/api/v1/negotiations/{nid}/offers/", {"amount": "320.00"})
+    h.post(f"/api/v1/negotiations/{nid}/accept/")
+    client_for(verified_guest()).post("/api/v1/negotiations/", _open_body(prop, "250.00", days=60))
+    report = h.get("/api/v1/host/analytics/", {"start": TODAY, "end": TODAY + timedelta(days=90)}).json()
+    row = report["properties"][0]
+    assert (row["offers_received"], row["offers_accepted"]) == (3, 1)

@@ -164,3 +164,38 @@ async def test_typing_and_read_receipts_reach_the_other_side_only():
     left = await _frames_until(guest_ws, lambda f: f.get("type") == "presence")
     assert left[-1]["state"] == "left"
     await guest_ws.disconnect()
+
+
+@pytest.mark.parametrize("commit", ["before_log_read", "after_log_read"])
+async def test_an_event_committed_during_replay_is_sent_once_in_order(monkeypatch, commit):
+    """The interleaving the consumer guards against: an event committed while the replay
+    reads the log arrives both in the log and live (or only live); the client sees each
+    seq exactly once, in order."""
+    from negotiation import consumers
+
+    negotiation, guest, host = await _setup()
+    real_events_after = consumers._events_after
+
+    @database_sync_to_async
+    def post_message():
+        services.negotiation_message(negotiation_id=negotiation.pk, user=host, body="during replay")
+
+    async def events_after_with_interleaving(negotiation_id, after):
+        if commit == "before_log_read":
+            await post_message()
+            return await real_events_after(negotiation_id, after)
+        frames = await real_events_after(negotiation_id, after)
+        await post_message()
+        return frames
+
+    monkeypatch.setattr(consumers, "_events_after", events_after_with_interleaving)
+    ws = _socket(negotiation.pk, guest, after=0)
+    assert (await ws.connect())[0]
+    expected_last = negotiation.last_seq + 1
+    frames = await _frames_until(ws, lambda f: f.get("seq") == expected_last)
+    seqs = [f["seq"] for f in frames if f.get("type") == "event"]
+    assert seqs == list(range(1, expected_last + 1))
+    monkeypatch.setattr(consumers, "_events_after", real_events_after)
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=3) == {"type": "pong"}  # nothing else queued
+    await ws.disconnect()
