@@ -2,6 +2,7 @@
 
 from bookings.models import Booking
 from notifications.events import publish_to_users
+from notifications.services import notify
 
 
 def booking_event_payload(booking: Booking, event: str) -> dict:
@@ -22,7 +23,12 @@ def booking_event_payload(booking: Booking, event: str) -> dict:
     }
 
 
-def booking_published(booking: Booking, event: str) -> None:
-    publish_to_users(
-        [booking.guest_id, booking.property.host_id], booking_event_payload(booking, event)
-    )
+def booking_published(booking: Booking, event: str, actor_id: int | None = None) -> None:
+    """The live ``booking.*`` event to both parties, and a notification to each party
+    other than the one who acted."""
+    payload = booking_event_payload(booking, event)
+    parties = [booking.guest_id, booking.property.host_id]
+    publish_to_users(parties, payload)
+    for user_id in parties:
+        if user_id != actor_id:
+            notify(user_id=user_id, kind=event, data=payload["booking"])

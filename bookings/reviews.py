@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import REVIEW_CATEGORIES, Booking, BookingStatus, Review
 from config.errors import ApplicationError, ConflictError
-from notifications.events import publish_to_users
+from notifications.services import notify
 
 REVIEW_WINDOW = timedelta(days=14)
 
@@ -107,9 +107,10 @@ def _publish(reviews: list[Review], *, now) -> None:
         _refresh_property_aggregates(prop_id)
     for review in reviews:
         _refresh_user_aggregates(review.subject_id)
-        publish_to_users(
-            [review.subject_id],
-            {"type": "review.published", "review": {"id": review.pk, "booking": review.booking_id}},
+        notify(
+            user_id=review.subject_id,
+            kind="review.published",
+            data={"review": review.pk, "booking": review.booking_id, "side": review.side},
         )
 
 

@@ -171,7 +171,9 @@ def _record(booking: Booking, *, from_status: str, actor: User | None, reason: s
         actor=actor,
         reason=reason,
     )
-    events.booking_published(booking, f"booking.{booking.status}")
+    events.booking_published(
+        booking, f"booking.{booking.status}", actor_id=actor.pk if actor else None
+    )
 
 
 def _transition(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> None:

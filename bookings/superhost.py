@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, BookingStatusChange, Review
-from notifications.events import publish_to_users
+from notifications.services import notify
 
 MIN_STAYS = 10
 MIN_RATING = Decimal("4.8")
@@ -89,5 +89,5 @@ def superhosts_recompute(*, now=None) -> int:
                 host.save(update_fields=["is_superhost"])
                 changed += 1
                 if qualifies:
-                    publish_to_users([host_id], {"type": "superhost.gained"})
+                    notify(user_id=host_id, kind="superhost.gained", data={})
     return changed

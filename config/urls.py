@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("properties.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("negotiation.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

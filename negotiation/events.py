@@ -9,6 +9,19 @@ from django.db import transaction
 
 from negotiation.models import Event, Negotiation
 from notifications.events import publish_to_users
+from notifications.services import notify
+
+# Events that become a notification of the party who did not cause them.
+NOTIFIED = {
+    "negotiation.opened",
+    "offer.created",
+    "offer.accepted",
+    "negotiation.declined",
+    "negotiation.withdrawn",
+    "negotiation.expired",
+    "negotiation.unavailable",
+    "message.created",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +62,14 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
 
     transaction.on_commit(send)
     publish_to_users([negotiation.guest_id, negotiation.host_id], summary)
+    if type in NOTIFIED:
+        for user_id in (negotiation.guest_id, negotiation.host_id):
+            if actor is None or user_id != actor.pk:
+                notify(
+                    user_id=user_id,
+                    kind=f"negotiation.{type}" if not type.startswith("negotiation.") else type,
+                    data={"negotiation": negotiation.pk, "seq": event.seq, **data},
+                )
     return event
 
 

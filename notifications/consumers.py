@@ -1,10 +1,14 @@
-"""The per-user notification socket. For now: authentication and ping/pong."""
+"""The per-user notification socket: stored notifications (``{"type": "notification"}``)
+with ``?after=<id>`` replay, plus the live ``booking.*`` and negotiation summary events."""
 
 import json
+from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications.events import user_group
+from notifications.selectors import notifications_after
 
 MAX_FRAME_BYTES = 16 * 1024
 
@@ -18,6 +22,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.last_id = None
+        after = _after_param(self.scope)
+        if after is not None:
+            self.last_id = after
+            for notification in await _notifications_after(user.pk, after):
+                await self.send_json(notification.as_frame())
+                self.last_id = notification.pk
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
@@ -44,8 +55,28 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self._error("unknown_type", "Unknown frame type.")
 
     async def notify(self, event):
-        """Group handler: forward a server-side payload to this socket."""
-        await self.send_json(event["payload"])
+        """Group handler: forward a server-side payload; never a notification twice."""
+        payload = event["payload"]
+        if payload.get("type") == "notification":
+            if self.last_id is not None and payload["id"] <= self.last_id:
+                return
+            self.last_id = payload["id"]
+        await self.send_json(payload)
 
     async def _error(self, code: str, detail: str) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail})
+
+
+def _after_param(scope) -> int | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if "after" not in query:
+        return None
+    try:
+        return max(0, min(int(query["after"][0]), 2**63 - 1))
+    except ValueError:
+        return 0
+
+
+@database_sync_to_async
+def _notifications_after(user_id: int, after: int):
+    return notifications_after(user_id=user_id, after=after)

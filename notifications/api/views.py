@@ -1,0 +1,89 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.views import validated
+from notifications import selectors, services
+from notifications.models import Notification, NotificationPreference
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "data", "created_at", "read", "read_at")
+
+    def get_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, required=False
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("all") and not attrs.get("ids"):
+            raise serializers.ValidationError("Give ids, or all: true.", code="required")
+        return attrs
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    kind = serializers.RegexField(r"^[a-z_.]{3,60}$")
+
+    class Meta:
+        model = NotificationPreference
+        fields = ("kind", "email")
+
+
+class NotificationListView(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return selectors.notifications_for_user(user=self.request.user)
+
+    @extend_schema(tags=["notifications"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class MarkReadView(APIView):
+    @extend_schema(
+        request=MarkReadSerializer, responses={200: MarkedSerializer}, tags=["notifications"]
+    )
+    def post(self, request):
+        data = validated(MarkReadSerializer, request.data)
+        ids = None if data.get("all") else data["ids"]
+        unknown = set(ids or ()) - set(
+            Notification.objects.filter(user=request.user, pk__in=ids or ()).values_list(
+                "pk", flat=True
+            )
+        )
+        if unknown:  # someone else's or missing: 404, and nothing is marked
+            raise NotFound(f"No such notifications: {sorted(unknown)}.")
+        return Response({"marked": services.notifications_mark_read(user=request.user, ids=ids)})
+
+
+class PreferenceListView(APIView):
+    @extend_schema(responses={200: PreferenceSerializer(many=True)}, tags=["notifications"])
+    def get(self, request):
+        preferences = NotificationPreference.objects.filter(user=request.user).order_by("kind")
+        return Response(PreferenceSerializer(preferences, many=True).data)
+
+    @extend_schema(
+        request=PreferenceSerializer, responses={200: PreferenceSerializer}, tags=["notifications"]
+    )
+    def put(self, request):
+        data = validated(PreferenceSerializer, request.data)
+        preference = services.preference_set(user=request.user, **data)
+        return Response(PreferenceSerializer(preference).data)
