@@ -47,3 +47,28 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}: email {'on' if self.email else 'off'}"
+
+
+class EmailLog(models.Model):
+    """One row per email ever meant to leave, keyed by ``<notification id>:<template>``.
+
+    A redelivered task finds the key already ``sent`` and sends nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    key = models.CharField(max_length=120, unique=True)
+    to = models.EmailField()
+    template = models.CharField(max_length=60)
+    subject = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.to} ({self.status})"

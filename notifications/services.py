@@ -10,8 +10,15 @@ from notifications.models import Notification, NotificationPreference
 
 
 def notify(*, user_id: int, kind: str, data: dict) -> Notification:
+    """Store a notification, push it live after commit, and email it if the kind has an
+    email and the user wants it."""
+    from notifications.emails import TEMPLATES
+    from notifications.tasks import send_notification_email
+
     notification = Notification.objects.create(user_id=user_id, kind=kind, data=data)
     publish_to_users([user_id], notification.as_frame())
+    if kind in TEMPLATES and email_wanted(user_id=user_id, kind=kind):
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
     return notification
 
 

@@ -1,0 +1,23 @@
+"""Email delivery tasks: take ids, acks_late, survive worker loss, bounded retries."""
+
+import smtplib
+
+from celery import shared_task
+
+from notifications import emails
+
+SMTP_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=SMTP_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_notification_email(self, notification_id: int) -> str:
+    return emails.send_notification_email(notification_id)

@@ -1,0 +1,60 @@
+"""Notification emails: every template renders (subject, text, HTML) for the right person;
+sending is idempotent; preferences are honoured."""
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from notifications.emails import TEMPLATES, send_notification_email
+from notifications.models import EmailLog, Notification
+from notifications.services import notify, preference_set
+from properties.tests.factories import GuestFactory
+
+pytestmark = pytest.mark.django_db
+
+DATA = {
+    "id": 7, "check_in": "2027-06-01", "check_out": "2027-06-04", "total": "320.00",
+    "currency": "EUR", "hold_expires_at": "2027-05-01T10:30:00+00:00", "status": "accepted",
+    "negotiation": 3, "amount": "320.00", "message": "Deal?", "expires_at": "2027-05-02T10:00:00+00:00",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_every_email_kind_renders_for_its_recipient(kind, django_capture_on_commit_callbacks):
+    user = GuestFactory(first_name="Ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user_id=user.pk, kind=kind, data=DATA)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [user.email]
+    assert message.subject and "{" not in message.subject
+    assert message.body.startswith("Hello Ada,") and "{{" not in message.body
+    html = message.alternatives[0][0]
+    assert "<p>Hello Ada,</p>" in html and "Parley" in html
+    assert message.extra_headers["X-Parley-Email-Key"].endswith(TEMPLATES[kind])
+
+
+def test_a_redelivered_task_sends_nothing_more(django_capture_on_commit_callbacks):
+    user = GuestFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(user_id=user.pk, kind="booking.confirmed", data=DATA)
+    assert send_notification_email(notification.pk) == "already sent"
+    assert send_notification_email(notification.pk) == "already sent"
+    assert len(mail.outbox) == 1
+    assert EmailLog.objects.get().status == "sent"
+
+
+def test_email_preference_off_keeps_the_in_app_notification(django_capture_on_commit_callbacks):
+    user = GuestFactory()
+    preference_set(user=user, kind="booking.confirmed", email=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user_id=user.pk, kind="booking.confirmed", data=DATA)
+    assert mail.outbox == []
+    assert Notification.objects.filter(user=user).count() == 1
+
+
+def test_in_app_only_kinds_send_no_email(django_capture_on_commit_callbacks):
+    user = GuestFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user_id=user.pk, kind="negotiation.message.created", data={"negotiation": 1})
+    assert mail.outbox == [] and User.objects.filter(pk=user.pk).exists()
