@@ -71,6 +71,8 @@ class ExceptionHandler(BaseExceptionHandler):
         ):
             logger.warning("database unavailable: %s", exc)
             return ServiceUnavailable()
+        if _has_nested_detail(exc):
+            return _flatten_detail(exc)
         return super().convert_known_exceptions(exc)
 
     def report_exception(self, exc, response) -> None:
@@ -90,6 +92,28 @@ class ExceptionHandler(BaseExceptionHandler):
         if isinstance(exc, ServiceUnavailable):
             response["Retry-After"] = "5"
         return response
+
+
+def _has_nested_detail(exc: Exception) -> bool:
+    """simplejwt's ``InvalidToken`` carries ``{"detail", "code", "messages"}`` as its detail,
+    which would otherwise be reported as one error per key (``attr: "messages.0.message"``)."""
+    return (
+        isinstance(exc, exceptions.APIException)
+        and not isinstance(exc, exceptions.ValidationError)
+        and isinstance(exc.detail, dict)
+        and "detail" in exc.detail
+    )
+
+
+def _flatten_detail(exc: exceptions.APIException) -> exceptions.APIException:
+    detail = exc.detail["detail"]
+    code = str(exc.detail.get("code") or getattr(detail, "code", None) or exc.default_code)
+    flat = exceptions.APIException(detail=str(detail), code=code)
+    flat.status_code = exc.status_code
+    for attr in ("auth_header", "wait"):
+        if getattr(exc, attr, None):
+            setattr(flat, attr, getattr(exc, attr))
+    return flat
 
 
 def error_body(code: str, detail: str, error_type: str = "client_error") -> dict:

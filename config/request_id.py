@@ -18,7 +18,9 @@ HEADER = "X-Request-ID"
 
 def _incoming_or_new(meta: dict) -> str:
     incoming = meta.get("HTTP_X_REQUEST_ID", "")
-    return incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    # fullmatch: with match(), "$" also matches before a trailing newline, and a header
+    # value with a newline makes Django refuse the whole response (a 500).
+    return incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 class RequestIdMiddleware:
@@ -56,8 +58,13 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``record.request_id`` so formatters can print it."""
+    """Adds ``record.request_id`` so formatters can print it.
+
+    Django logs each 4xx/5xx (``django.request``) after the middleware has returned and
+    the context variable is reset; those records carry the request, so its id is used.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = getattr(getattr(record, "request", None), "request_id", None)
+        record.request_id = request_id or request_id_var.get()
         return True

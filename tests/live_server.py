@@ -99,3 +99,21 @@ def embedded_env(tmp_path: Path) -> dict:
         THROTTLE_ANON="100000/min",
     )
     return env
+
+
+def services_env(*, settings, connection, **extra) -> dict:
+    """Environment for a server or worker process sharing the test's PostgreSQL database,
+    Redis and secret key (so tokens minted by the test are valid there)."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        DATABASE_URL=(
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        REDIS_URL=settings.REDIS_URL,
+        **extra,
+    )
+    return env

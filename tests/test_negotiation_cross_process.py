@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from bookings.tests.factories import bookable_property, verified_guest
 from negotiation import services
-from tests.live_server import free_port, running_server
+from tests.live_server import free_port, running_server, services_env
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -30,17 +30,9 @@ pytestmark = [
 
 
 def _server_env():
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=settings.SECRET_KEY,  # so the test's tokens are valid there
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        REDIS_URL=settings.REDIS_URL,
-        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX + "-xproc",
+    return services_env(
+        settings=settings, connection=connection, REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX + "-x"
     )
-    return env
 
 
 async def _connect(base, nid, token, after):
