@@ -33,6 +33,7 @@ from bookings.models import (
 )
 from bookings.payments import get_gateway
 from bookings.refunds import Refund, RefundInput, compute_refund
+from bookings.reminders import invite_reviews
 from config.errors import ApplicationError, ConflictError, InvalidTransition
 
 logger = logging.getLogger(__name__)
@@ -612,5 +613,6 @@ def bookings_complete_finished(*, now: datetime | None = None, batch: int = 200)
                 booking.completed_at = now
                 booking.save(update_fields=["completed_at"])
                 _transition(booking, BookingStatus.COMPLETED, actor=None, reason="stay finished")
+                invite_reviews(booking)
                 done += 1
     return done

@@ -28,3 +28,17 @@ def recompute_superhosts() -> int:
     from bookings.superhost import superhosts_recompute
 
     return superhosts_recompute()
+
+
+@shared_task(acks_late=True)
+def remind_expiring_requests() -> int:
+    from bookings.reminders import remind_expiring_requests as run
+
+    return run()
+
+
+@shared_task(acks_late=True)
+def remind_check_ins() -> int:
+    from bookings.reminders import remind_check_ins as run
+
+    return run()

@@ -19,9 +19,22 @@ BEAT_SCHEDULE = {
         "task": "bookings.tasks.complete_finished_stays",
         "schedule": crontab(minute=5),
     },
+    "remind-expiring-requests": {
+        "task": "bookings.tasks.remind_expiring_requests",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Hourly, so "the day before" is right in every property's time zone.
+    "remind-check-ins": {
+        "task": "bookings.tasks.remind_check_ins",
+        "schedule": crontab(minute=0),
+    },
     "publish-due-reviews": {
         "task": "bookings.tasks.publish_due_reviews",
         "schedule": crontab(minute=15),
+    },
+    "import-ical-feeds": {
+        "task": "properties.tasks.sync_all_calendar_feeds",
+        "schedule": crontab(minute=25),
     },
     "recompute-superhosts": {
         "task": "bookings.tasks.recompute_superhosts",

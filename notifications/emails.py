@@ -26,6 +26,9 @@ TEMPLATES = {
     "negotiation.declined": "negotiation_ended",
     "negotiation.expired": "negotiation_ended",
     "superhost.gained": "superhost_gained",
+    "booking.request_expiring": "request_expiring",
+    "booking.checkin_reminder": "checkin_reminder",
+    "review.invitation": "review_invitation",
 }
 
 

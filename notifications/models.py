@@ -12,10 +12,20 @@ class Notification(models.Model):
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set by periodic reminders: one notification per user, kind and key, however often
+    # (or however many overlapping) sweeps run.
+    dedupe_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-pk"]
         indexes = [models.Index(fields=["user", "read_at", "-id"], name="notification_user_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_dedupe_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"

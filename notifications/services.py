@@ -1,7 +1,7 @@
 """``notify(...)``: the one way other apps create a notification. The row is written in
 the caller's transaction; the live frame leaves after commit."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -9,17 +9,28 @@ from notifications.events import publish_to_users
 from notifications.models import Notification, NotificationPreference
 
 
-def notify(*, user_id: int, kind: str, data: dict) -> Notification:
+def notify(*, user_id: int, kind: str, data: dict, dedupe_key: str = "") -> Notification:
     """Store a notification, push it live after commit, and email it if the kind has an
     email and the user wants it."""
     from notifications.emails import TEMPLATES
     from notifications.tasks import send_notification_email
 
-    notification = Notification.objects.create(user_id=user_id, kind=kind, data=data)
+    notification = Notification.objects.create(
+        user_id=user_id, kind=kind, data=data, dedupe_key=dedupe_key
+    )
     publish_to_users([user_id], notification.as_frame())
     if kind in TEMPLATES and email_wanted(user_id=user_id, kind=kind):
         transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
     return notification
+
+
+def notify_once(*, user_id: int, kind: str, key: str, data: dict) -> Notification | None:
+    """Like :func:`notify`, but at most once per user, kind and ``key`` (reminders)."""
+    try:
+        with transaction.atomic():
+            return notify(user_id=user_id, kind=kind, data=data, dedupe_key=key)
+    except IntegrityError:
+        return None  # another sweep got there first
 
 
 def email_wanted(*, user_id: int, kind: str) -> bool:

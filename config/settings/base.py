@@ -370,6 +370,8 @@ PHOTO_MAX_PER_PROPERTY = 30
 SERVICE_FEE_PERCENT = Decimal(env("SERVICE_FEE_PERCENT", default="10"))
 BOOKING_MAX_ADVANCE_DAYS = 730
 AVAILABILITY_MAX_DAYS = 366
+# iCal feed URLs may not point to loopback/private addresses (SSRF); tests serve feeds locally.
+ICAL_ALLOW_PRIVATE_URLS = False
 BOOKING_PENDING_HOST_HOURS = env.int("BOOKING_PENDING_HOST_HOURS", default=24)
 BOOKING_PAYMENT_HOLD_MINUTES = env.int("BOOKING_PAYMENT_HOLD_MINUTES", default=30)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="bookings.payments.DatabaseGateway")
