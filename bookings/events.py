@@ -1,8 +1,16 @@
 """Booking events for both parties' notification groups (``booking.*``), after commit."""
 
+from django.utils import timezone
+
 from bookings.models import Booking
 from notifications.events import publish_to_users
 from notifications.services import notify
+
+
+def _minutes_left(booking: Booking) -> int | None:
+    if booking.hold_expires_at is None:
+        return None
+    return max(0, int((booking.hold_expires_at - timezone.now()).total_seconds() // 60))
 
 
 def booking_event_payload(booking: Booking, event: str) -> dict:
@@ -19,6 +27,8 @@ def booking_event_payload(booking: Booking, event: str) -> dict:
             "hold_expires_at": booking.hold_expires_at.isoformat()
             if booking.hold_expires_at
             else None,
+            "minutes_left": _minutes_left(booking),
+            "refund": booking.price.get("refund"),
         },
     }
 

@@ -58,3 +58,26 @@ def test_in_app_only_kinds_send_no_email(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notify(user_id=user.pk, kind="negotiation.message.created", data={"negotiation": 1})
     assert mail.outbox == [] and User.objects.filter(pk=user.pk).exists()
+
+
+def test_cancellation_email_states_the_refund(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bookings import services
+    from bookings.tests.factories import bookable_property, verified_guest
+
+    prop = bookable_property(instant_book=True, cancellation_policy="flexible")
+    guest = verified_guest()
+    start = timezone.now().date() + timedelta(days=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking, _ = services.booking_create(
+            guest=guest, property_id=prop.pk, check_in=start, check_out=start + timedelta(days=2),
+            guests=1, stay_type="standard", payment_token="tok_ok",
+        )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        _, refund = services.booking_cancel(booking_id=booking.pk, user=prop.host)
+    cancelled = [m for m in mail.outbox if "cancelled" in m.subject]
+    assert [m.to for m in cancelled] == [[guest.email]]
+    assert f"Refund: {refund.amount} EUR" in cancelled[0].body
