@@ -44,11 +44,12 @@ class JWTCookieAuthentication(JWTAuthentication):
             return None
         try:
             validated = self.get_validated_token(raw_token.encode())
-        except (InvalidToken, TokenError):
-            # A stale cookie must not lock the browser out of public endpoints
-            # (login, search): treat it as anonymous; protected views answer 401.
+            user = self.get_user(validated)
+        except (InvalidToken, TokenError, exceptions.AuthenticationFailed):
+            # A stale cookie (expired, or its user deactivated or gone) must not lock the
+            # browser out of public endpoints (search): treat it as anonymous; protected
+            # views answer 401.
             return None
-        user = self.get_user(validated)
         enforce_csrf(request._request if hasattr(request, "_request") else request)
         return user, validated
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from accounts import tasks
 from accounts.models import IdentityDocument, User
@@ -25,11 +26,13 @@ class InvalidToken(ApplicationError):
     default_detail = "This link is invalid or has expired."
 
 
-def _validate_password(password: str, user: User) -> None:
+def _validate_password(password: str, user: User, *, field: str = "password") -> None:
+    """Django's password validators; errors are reported on the request's ``field``."""
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        # get_error_detail keeps each validator's code (password_too_short, ...)
+        raise serializers.ValidationError({field: get_error_detail(exc)}) from exc
 
 
 @transaction.atomic
@@ -90,7 +93,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None or not default_token_generator.check_token(user, token):
         raise InvalidToken()
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all_refresh_tokens(user)

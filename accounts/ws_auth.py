@@ -5,13 +5,13 @@ Sockets that present nothing valid get ``AnonymousUser``; consumers close them w
 in front of this middleware refuses foreign ``Origin`` headers.
 """
 
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -33,16 +33,11 @@ def _credentials(scope) -> tuple[str, str]:
     authorization = _header(scope, b"authorization")
     if authorization.lower().startswith("bearer "):
         return "token", authorization[7:].strip()
-    cookie_header = _header(scope, b"cookie")
-    if cookie_header:
-        cookies = SimpleCookie()
-        try:
-            cookies.load(cookie_header)
-        except Exception:
-            return "", ""
-        morsel = cookies.get(settings.JWT_ACCESS_COOKIE)
-        if morsel is not None:
-            return "token", morsel.value
+    # Django's lenient parser, as for HTTP requests: SimpleCookie stops at the first
+    # cookie that is not RFC-compliant (a space, a quote), losing every cookie after it.
+    access = parse_cookie(_header(scope, b"cookie")).get(settings.JWT_ACCESS_COOKIE)
+    if access:
+        return "token", access
     return "", ""
 
 

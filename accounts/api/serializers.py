@@ -5,6 +5,15 @@ from accounts.models import IdentityDocument, User
 from config.images import validate_image_upload
 
 
+class ImageUploadField(serializers.FileField):
+    """A file upload whose content ``config.images.validate_image_upload`` checks.
+
+    DRF's ``ImageField`` would decode the file with Pillow first and answer a generic
+    ``invalid_image`` for a decompression bomb; the validators below give the
+    documented codes (``image_too_large``, ``file_too_large``, ...).
+    """
+
+
 class UserSerializer(serializers.ModelSerializer):
     avatar = serializers.SerializerMethodField()
     email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
@@ -41,7 +50,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     languages = serializers.ListField(
         child=serializers.CharField(max_length=35), max_length=20, required=False
     )
-    avatar = serializers.ImageField(required=False)
+    avatar = ImageUploadField(required=False)
 
     def validate_avatar(self, value):
         validate_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)
@@ -90,7 +99,7 @@ class WsTicketSerializer(serializers.Serializer):
 
 
 class IdentityDocumentSerializer(serializers.ModelSerializer):
-    image = serializers.ImageField(write_only=True)
+    image = ImageUploadField(write_only=True)
 
     class Meta:
         model = IdentityDocument

@@ -26,6 +26,17 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
     default_detail = "Email or password is incorrect."
 
 
+class _ChallengesWithBearer:
+    """For views that authenticate nobody (``authentication_classes = []``).
+
+    DRF turns a 401 into a 403 when a view has no authenticator to name in
+    ``WWW-Authenticate``; bad credentials and bad refresh tokens must stay 401.
+    """
+
+    def get_authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -56,7 +67,7 @@ class ResendVerificationView(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class TokenObtainView(APIView):
+class TokenObtainView(_ChallengesWithBearer, APIView):
     """Log in: returns the token pair and sets them as httpOnly cookies."""
 
     permission_classes = [AllowAny]
@@ -94,7 +105,7 @@ def _refresh_token_from(request) -> str:
     return cookie
 
 
-class TokenRefreshView(APIView):
+class TokenRefreshView(_ChallengesWithBearer, APIView):
     """Rotate: a new pair for a valid refresh token, which is then blacklisted."""
 
     permission_classes = [AllowAny]
@@ -122,7 +133,7 @@ class TokenRefreshView(APIView):
         return response
 
 
-class LogoutView(APIView):
+class LogoutView(_ChallengesWithBearer, APIView):
     """Blacklist the refresh token (if any) and clear the cookies. Always 204."""
 
     permission_classes = [AllowAny]
