@@ -166,11 +166,14 @@ def _url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.username or parts.password:
         return "Credentials in the URL are not supported."
+    try:
+        port = parts.port or 443
+    except ValueError:
+        return "Enter a valid port number."
     if _allow_private():
         return None
-    host = parts.hostname or ""
     try:
-        addresses = _resolve(host, parts.port or 443)
+        addresses = _resolve(parts.hostname or "", port)
     except FeedUnavailable:
         return None  # may be a temporary DNS failure: every fetch checks again
     if not addresses or not all(_is_public(a) for a in addresses):
@@ -182,11 +185,16 @@ def _invalid_url(detail: str, code: str = "invalid_url"):
     return serializers.ValidationError({"url": [serializers.ErrorDetail(detail, code=code)]})
 
 
-@transaction.atomic
 def feed_create(*, prop: Property, url: str, name: str = "") -> CalendarFeed:
-    problem = _url_problem(url)
+    """Register a feed; it is synced once right after commit, then hourly."""
+    problem = _url_problem(url)  # resolves DNS: outside the transaction
     if problem:
         raise _invalid_url(problem)
+    return _feed_insert(prop=prop, url=url, name=name)
+
+
+@transaction.atomic
+def _feed_insert(*, prop: Property, url: str, name: str) -> CalendarFeed:
     prop = Property.objects.select_for_update().get(pk=prop.pk)
     feeds = CalendarFeed.objects.filter(property=prop)
     if feeds.filter(url=url).exists():
@@ -276,7 +284,10 @@ def fetch_feed(url: str) -> bytes:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FeedError("The feed URL must be http:// or https://.")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise FeedError("The feed URL has an invalid port.") from exc
         addresses = _resolve(parts.hostname, port)
         if not _allow_private():
             addresses = [a for a in addresses if _is_public(a)]

@@ -549,6 +549,8 @@ def test_other_users_get_404_for_feeds(prop, server):
         "not a url",
         "http://",
         "http://user:secret@example.com/cal.ics",
+        "http://example.com:99999/cal.ics",
+        "http://exa mple.com/cal.ics",
         "",
     ],
 )
@@ -721,3 +723,12 @@ def test_rotating_the_token_retires_the_old_one(prop):
 def test_another_propertys_token_does_not_open_this_calendar(prop):
     other = PropertyFactory()
     assert export(prop, other.ical_token).status_code == 404
+
+
+def test_a_property_has_at_most_ten_feeds(prop, server):
+    for n in range(ical.MAX_FEEDS_PER_PROPERTY):
+        make_feed(prop, server.url(f"/{n}.ics"))
+    response = client_for(prop.host).post(feeds_url(prop), {"url": server.url("/11.ics")})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "too_many_feeds"
+    assert CalendarFeed.objects.filter(property=prop).count() == ical.MAX_FEEDS_PER_PROPERTY
