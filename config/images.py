@@ -50,3 +50,12 @@ def validate_image_upload(upload, *, max_bytes: int, max_pixels: int | None = No
             "Only JPEG, PNG and WebP images are accepted.", code="unsupported_image_type"
         )
     return image_format
+
+
+class ImageUploadField(serializers.FileField):
+    """A file upload whose content ``config.images.validate_image_upload`` checks.
+
+    DRF's ``ImageField`` would decode the file with Pillow first and answer a generic
+    ``invalid_image`` for a decompression bomb; the validators below give the
+    documented codes (``image_too_large``, ``file_too_large``, ...).
+    """

@@ -2,16 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import IdentityDocument, User
-from config.images import validate_image_upload
-
-
-class ImageUploadField(serializers.FileField):
-    """A file upload whose content ``config.images.validate_image_upload`` checks.
-
-    DRF's ``ImageField`` would decode the file with Pillow first and answer a generic
-    ``invalid_image`` for a decompression bomb; the validators below give the
-    documented codes (``image_too_large``, ``file_too_large``, ...).
-    """
+from config.images import ImageUploadField, validate_image_upload
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.images import validate_image_upload
+from config.images import ImageUploadField, validate_image_upload
 from properties.api.fields import CoordinateField, image_urls
 from properties.models import (
     Amenity,
@@ -156,7 +156,7 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class PhotoUploadSerializer(serializers.Serializer):
-    image = serializers.ImageField()
+    image = ImageUploadField()
     caption = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_image(self, value):

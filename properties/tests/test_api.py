@@ -437,3 +437,31 @@ def test_storage_with_variants_gives_thumb_and_card_urls():
         "thumb": "https://cdn.example/thumb/properties/1/abc",
         "card": "https://cdn.example/card/properties/1/abc",
     }
+
+
+def test_a_decompression_bomb_photo_is_image_too_large(host, host_client):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    prop = published_property(host=host)
+    upload = SimpleUploadedFile("bomb.png", bomb, content_type="image/png")
+    response = host_client.post(
+        f"/api/v1/properties/{prop.pk}/photos/", {"image": upload}, format="multipart"
+    )
+    assert response.status_code == 400 and _codes(response) == [("image_too_large", "image")]
+    assert not Photo.objects.filter(property=prop).exists()
