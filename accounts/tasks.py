@@ -1,24 +1,34 @@
-"""Account emails, sent by Celery. Tasks take ids and are safe to run twice."""
+"""Account emails, sent by Celery. Tasks take ids and are safe to run twice: each email is
+keyed by its task id in the email log, so a redelivered task sends nothing new, while a
+new request (a resend) is a new task and a new email."""
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from accounts.models import User
 
 
-def _send(user: User, template: str, context: dict) -> None:
+def _send(task, user: User, template: str, context: dict) -> None:
+    from notifications.emails import send_logged_email
+
     context = {"user": user, "site_url": settings.FRONTEND_URL, **context}
-    subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
-    text = render_to_string(f"accounts/email/{template}.txt", context)
-    html = render_to_string(f"accounts/email/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
+
+    def render_parts():
+        subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
+        text = render_to_string(f"accounts/email/{template}.txt", context)
+        html = render_to_string(f"accounts/email/{template}.html", context)
+        return subject, text, html
+
+    send_logged_email(
+        key=f"account:{task.request.id}:{template}",
+        to=user.email,
+        template=template,
+        render_parts=render_parts,
+    )
 
 
-@shared_task(bind=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
+@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
 def send_verification_email(self, user_id: int) -> None:
     from accounts.tokens import make_email_verification_token
 
@@ -27,10 +37,10 @@ def send_verification_email(self, user_id: int) -> None:
         return
     token = make_email_verification_token(user_id=user.pk, email=user.email)
     link = f"{settings.FRONTEND_URL}/verify-email?token={token}"
-    _send(user, "verify_email", {"token": token, "link": link})
+    _send(self, user, "verify_email", {"token": token, "link": link})
 
 
-@shared_task(bind=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
+@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
 def send_password_reset_email(self, user_id: int) -> None:
     from accounts.services import password_reset_link_parts
 
@@ -39,4 +49,4 @@ def send_password_reset_email(self, user_id: int) -> None:
         return
     uid, token = password_reset_link_parts(user)
     link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
-    _send(user, "password_reset", {"uid": uid, "token": token, "link": link})
+    _send(self, user, "password_reset", {"uid": uid, "token": token, "link": link})

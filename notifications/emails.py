@@ -48,27 +48,40 @@ def render(notification: Notification, template: str) -> tuple[str, str, str]:
     )
 
 
+def send_logged_email(*, key: str, to: str, template: str, render_parts) -> str:
+    """Send one email at most once per ``key`` (recorded in :class:`EmailLog`).
+
+    ``render_parts()`` returns ``(subject, text, html)``; it runs only if the email
+    still has to go. SMTP errors propagate so the calling task retries.
+    """
+    with transaction.atomic():
+        log, _ = EmailLog.objects.select_for_update().get_or_create(
+            key=key, defaults={"to": to, "template": template}
+        )
+        if log.status == EmailLog.Status.SENT:
+            return "already sent"
+        log.attempts += 1
+        log.save(update_fields=["attempts"])
+    subject, text, html = render_parts()
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [log.to])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["X-Parley-Email-Key"] = key
+    message.send()
+    EmailLog.objects.filter(pk=log.pk).update(
+        status=EmailLog.Status.SENT, subject=subject, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
 def send_notification_email(notification_id: int) -> str:
     """Send the email of a notification once. Returns what happened (for logs and tests)."""
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is None or notification.kind not in TEMPLATES:
         return "nothing to send"
     template = TEMPLATES[notification.kind]
-    key = f"{notification.pk}:{template}"
-    with transaction.atomic():
-        log, _ = EmailLog.objects.select_for_update().get_or_create(
-            key=key, defaults={"to": notification.user.email, "template": template}
-        )
-        if log.status == EmailLog.Status.SENT:
-            return "already sent"
-        log.attempts += 1
-        log.save(update_fields=["attempts"])
-    subject, text, html = render(notification, template)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [log.to])
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["X-Parley-Email-Key"] = key
-    message.send()  # raises on SMTP errors: the task retries
-    EmailLog.objects.filter(pk=log.pk).update(
-        status=EmailLog.Status.SENT, subject=subject, sent_at=timezone.now(), last_error=""
+    return send_logged_email(
+        key=f"{notification.pk}:{template}",
+        to=notification.user.email,
+        template=template,
+        render_parts=lambda: render(notification, template),
     )
-    return "sent"

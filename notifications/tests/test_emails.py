@@ -81,3 +81,18 @@ def test_cancellation_email_states_the_refund(django_capture_on_commit_callbacks
     cancelled = [m for m in mail.outbox if "cancelled" in m.subject]
     assert [m.to for m in cancelled] == [[guest.email]]
     assert f"Refund: {refund.amount} EUR" in cancelled[0].body
+
+
+def test_account_emails_are_logged_per_task_so_a_redelivery_sends_nothing():
+    from accounts.tasks import send_password_reset_email
+
+    user = GuestFactory()
+    first = send_password_reset_email.apply(args=[user.pk], task_id="task-1")
+    again = send_password_reset_email.apply(args=[user.pk], task_id="task-1")  # redelivered
+    other = send_password_reset_email.apply(args=[user.pk], task_id="task-2")  # a new request
+    assert first.successful() and again.successful() and other.successful()
+    assert len(mail.outbox) == 2
+    assert set(EmailLog.objects.values_list("key", flat=True)) == {
+        "account:task-1:password_reset",
+        "account:task-2:password_reset",
+    }
