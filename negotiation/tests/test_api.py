@@ -338,6 +338,8 @@ def test_host_analytics_counts_offers_received_and_accepted(prop, guest):
     g.post(f"/api/v1/negotiations/{nid}/offers/", {"amount": "320.00"})
     h.post(f"/api/v1/negotiations/{nid}/accept/")
     client_for(verified_guest()).post("/api/v1/negotiations/", _open_body(prop, "250.00", days=60))
-    report = h.get("/api/v1/host/analytics/", {"start": TODAY, "end": TODAY + timedelta(days=90)}).json()
+    report = h.get(
+        "/api/v1/host/analytics/", {"start": TODAY, "end": TODAY + timedelta(days=90)}
+    ).json()
     row = report["properties"][0]
     assert (row["offers_received"], row["offers_accepted"]) == (3, 1)
