@@ -45,3 +45,12 @@ beat: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles
+
+# Benchmarks (docs/benchmarks.md): PostgreSQL and Redis up; DATABASE_URL defaults to a
+# database of their own, parley_bench. BENCH_ARGS passes options, e.g. BENCH_ARGS=--help.
+.PHONY: bench-search bench-bookings
+bench-search: install
+	$(BIN)/python -m bench.search $(BENCH_ARGS)
+
+bench-bookings: install
+	$(BIN)/python -m bench.bookings $(BENCH_ARGS)
