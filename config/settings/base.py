@@ -91,7 +91,9 @@ TEMPLATES = [
 SQLITE_PATH = env("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    # 0: under ASGI every request runs in its own thread, so persistent connections are
+    # never reused and pile up (measured in docs/benchmarks.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     # IMMEDIATE transactions take the write lock at BEGIN, so a check-then-insert
