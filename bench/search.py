@@ -27,7 +27,6 @@ from urllib.parse import urlencode
 
 from bench import common
 from bench.common import format_summary, log, summary_ms
-from bench.variants import apply_variant
 
 SHAPES = {
     "a": "city + dates + guests",
@@ -227,15 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-http", action="store_true", help="database figures only")
     parser.add_argument("--reset", action="store_true", help="drop the bench database first")
     parser.add_argument(
-        "--variant",
-        choices=["shipped", "not-exists"],
-        default="shipped",
-        help="not-exists: measure the proposed dates filter (bench/variants.py) instead",
-    )
-    parser.add_argument(
         "--conn-max-age",
         default=None,
-        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed default of 60 s)",
+        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed default of 0)",
     )
     args = parser.parse_args(argv)
 
@@ -251,9 +244,6 @@ def main(argv: list[str] | None = None) -> int:
 
     dataset = ensure_dataset(properties=args.properties, bookings=args.bookings, cities=args.cities)
     queries = make_queries(dataset["cities"], args.queries)
-    if args.variant != "shipped":
-        env["BENCH_SEARCH_VARIANT"] = args.variant  # the servers apply it too (bench/urls.py)
-        apply_variant(args.variant)
 
     out: list[str] = []
 
@@ -268,8 +258,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.bookings:,} holding bookings, blocks on ~1 property in 5"
     )
     say(f"queries: {args.queries} per shape, first page ({PAGE_SIZE} rows + 1 lookahead)")
-    if args.variant != "shipped":
-        say(f"VARIANT: {args.variant} (a proposal, not the shipped search: bench/variants.py)")
     common.wait_for_quiet(args.wait_quiet)
     say(f"before: {common.load_line()}")
 

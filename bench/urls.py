@@ -1,16 +1,10 @@
 """The project's URLs plus ``bench/plain/``: a plain Django JSON view, the baseline the
 search benchmark compares the list endpoint's throughput with."""
 
-import os
-
 from django.http import JsonResponse
 from django.urls import path
 
-from bench.variants import apply_variant
 from config.urls import handler400, handler403, handler404, handler500, urlpatterns
-
-# ``--variant`` of bench.search: the servers measure the same search as the script.
-apply_variant(os.environ.get("BENCH_SEARCH_VARIANT", "shipped"))
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
 

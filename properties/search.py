@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from properties.models import Amenity, Photo, Property, PropertyType, StayKind
-from properties.selectors import unavailable_property_ids
+from properties.selectors import free_for_dates
 
 ORDERINGS = {
     "price": ("base_nightly_price", "pk"),
@@ -144,8 +144,11 @@ def _bookable_for(qs, check_in, check_out):
     nights = (check_out - check_in).days
     notice = (check_in - timezone.now().date()).days
     return qs.filter(
-        min_nights__lte=nights, max_nights__gte=nights, advance_notice_days__lte=max(notice, 0)
-    ).exclude(unavailable_property_ids(check_in, check_out))
+        *free_for_dates(check_in, check_out),
+        min_nights__lte=nights,
+        max_nights__gte=nights,
+        advance_notice_days__lte=max(notice, 0),
+    )
 
 
 def _within_radius(qs, lat: float, lng: float, radius_km: float):

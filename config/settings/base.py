@@ -86,7 +86,26 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database -----------------------------------------------------------------------------
+def use_connection_pool(database: dict, max_size: int) -> None:
+    """A psycopg pool per process (``max_size`` > 0; PostgreSQL only).
+
+    A request borrows a connection and gives it back at its end, so the per-request
+    connect (a few ms of PostgreSQL backend start-up, every request under ASGI) goes away
+    without persistent connections piling up, one per request thread. Production turns
+    it on by default.
+    """
+    if max_size <= 0 or "postgresql" not in database["ENGINE"]:
+        return
+    database["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    database.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, max_size),
+        "max_size": max_size,
+        # waiting longer than this for a free connection fails the request (503)
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+
 
 SQLITE_PATH = env("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 if env("DATABASE_URL", default=""):
@@ -95,6 +114,7 @@ if env("DATABASE_URL", default=""):
     # never reused and pile up (measured in docs/benchmarks.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    use_connection_pool(DATABASES["default"], env.int("DB_POOL_MAX_SIZE", default=0))
 else:
     # IMMEDIATE transactions take the write lock at BEGIN, so a check-then-insert
     # inside transaction.atomic() cannot interleave with another writer.

@@ -1,11 +1,13 @@
 """Production: everything secret or site-specific comes from the environment."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env, use_connection_pool
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+use_connection_pool(DATABASES["default"], env.int("DB_POOL_MAX_SIZE", default=10))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
