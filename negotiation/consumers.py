@@ -55,9 +55,14 @@ def _events_after(negotiation_id: int, after: int) -> list[dict]:
     ]
 
 
-@database_sync_to_async
-def _call(name: str, **kwargs):
+def _call_service(name: str, **kwargs):
     return getattr(services, name)(**kwargs)
+
+
+# Each action is a transaction of its own, serialised by row locks, so it need not queue
+# for the process's one thread-sensitive sync thread: actions of different sockets run on
+# the executor's threads side by side (a socket still sends one action at a time).
+_call = database_sync_to_async(_call_service, thread_sensitive=False)
 
 
 class NegotiationConsumer(AsyncJsonWebsocketConsumer):

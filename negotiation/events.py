@@ -1,14 +1,9 @@
 """Appending to a negotiation's event log and publishing it after commit."""
 
 import json
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 
 from negotiation.models import Event, Negotiation
-from notifications.events import publish_to_users
+from notifications.events import group_send_on_commit, publish_to_users
 from notifications.services import notify
 
 # Events that become a notification of the party who did not cause them.
@@ -22,8 +17,6 @@ NOTIFIED = {
     "negotiation.unavailable",
     "message.created",
 }
-
-logger = logging.getLogger(__name__)
 
 
 def negotiation_group(negotiation_id: int) -> str:
@@ -52,15 +45,10 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
         "seq": event.seq,
     }
 
-    def send() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(
-                negotiation_group(negotiation.pk), {"type": "negotiation.event", "frame": frame}
-            )
-        except Exception:  # sockets re-sync from the log on reconnect
-            logger.exception("could not publish event %s#%s", negotiation.pk, event.seq)
-
-    transaction.on_commit(send)
+    # sockets re-sync from the log on reconnect if this send is lost
+    group_send_on_commit(
+        negotiation_group(negotiation.pk), {"type": "negotiation.event", "frame": frame}
+    )
     publish_to_users([negotiation.guest_id, negotiation.host_id], summary)
     if type in NOTIFIED:
         for user_id in (negotiation.guest_id, negotiation.host_id):
@@ -75,13 +63,6 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
 
 def publish_ephemeral(negotiation_id: int, frame: dict) -> None:
     """Typing, presence and read receipts: relayed to the group, never stored."""
-
-    def send() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(
-                negotiation_group(negotiation_id), {"type": "negotiation.ephemeral", "frame": frame}
-            )
-        except Exception:
-            logger.exception("could not relay %s", frame.get("type"))
-
-    transaction.on_commit(send)
+    group_send_on_commit(
+        negotiation_group(negotiation_id), {"type": "negotiation.ephemeral", "frame": frame}
+    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -29,6 +30,7 @@ from negotiation.models import (
     ReadState,
     Side,
 )
+from properties.models import Property
 
 CHAT_AFTER_CLOSE = timedelta(days=14)
 
@@ -98,17 +100,22 @@ def _now(now: datetime | None) -> datetime:
 # --- locking and lazy expiry ------------------------------------------------------------------
 
 
-def _lock(negotiation_id: int, user: User) -> Negotiation:
+def _lock(negotiation_id: int, user: User, *, with_property: bool = True) -> Negotiation:
     """Property lock, then negotiation lock. Non-parties get ``Negotiation.DoesNotExist``."""
-    property_id = (
-        Negotiation.objects.filter(pk=negotiation_id).values_list("property_id", flat=True).first()
+    # One statement: the property row, found through the negotiation, locked; only its key
+    # is read (every action takes this lock, most never look at the property).
+    of_negotiation = Negotiation.objects.filter(pk=negotiation_id).values("property_id")[:1]
+    locked = (
+        Property.objects.select_for_update()
+        .filter(pk=Subquery(of_negotiation))
+        .values_list("pk", flat=True)
     )
-    if property_id is None:
+    if not list(locked):
         raise Negotiation.DoesNotExist
-    booking_services.lock_property(property_id)
-    negotiation = (
-        Negotiation.objects.select_for_update().select_related("property").get(pk=negotiation_id)
-    )
+    negotiation = Negotiation.objects.select_for_update(of=("self",))
+    if with_property:
+        negotiation = negotiation.select_related("property")
+    negotiation = negotiation.get(pk=negotiation_id)
     if negotiation.side_of(user.pk) is None:
         raise Negotiation.DoesNotExist
     return negotiation
@@ -448,7 +455,7 @@ def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
 
 def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
     with transaction.atomic():
-        negotiation = _lock(negotiation_id, user)
+        negotiation = _lock(negotiation_id, user, with_property=False)
         now = _now(now)
         _expire_if_due(negotiation, now)
         if negotiation.status != NegotiationStatus.OPEN and (
