@@ -253,13 +253,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--conn-max-age",
         default=None,
-        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed default of 60 s)",
+        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed 0)",
+    )
+    parser.add_argument(
+        "--pool",
+        default=None,
+        help="DB_POOL_MAX_SIZE for the servers (default: unset, the deployed 10; 0: no pool)",
     )
     args = parser.parse_args(argv)
 
     env = common.bench_env()
     if args.conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
+    if args.pool is not None:
+        env["DB_POOL_MAX_SIZE"] = str(args.pool)
     common.ensure_database(env["DATABASE_URL"])
     common.setup_django(env, "config.settings.production")
     common.migrate()
@@ -306,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         common.machine_line(),
         common.postgres_line(),
         f"server: daphne x{args.processes} (SO_REUSEPORT, no proxy), config.settings.production, "
-        f"DB_CONN_MAX_AGE={env.get('DB_CONN_MAX_AGE', 'unset (60)')}",
+        + common.connection_line(env),
         f"before: {load_before}",
         f"after: {load_after}",
         f"database: {bookings_in_db:,} bookings already in the table",

@@ -61,6 +61,14 @@ def bench_env() -> dict[str, str]:
     }
 
 
+def connection_line(env: dict[str, str]) -> str:
+    """How the servers connect to PostgreSQL (production settings: a pool of 10 a process)."""
+    pool = env.get("DB_POOL_MAX_SIZE", "10")
+    if pool != "0":
+        return f"psycopg pool, max {pool} connections a process"
+    return f"no pool, DB_CONN_MAX_AGE={env.get('DB_CONN_MAX_AGE', '0')}"
+
+
 def ensure_database(database_url: str) -> None:
     import psycopg
 

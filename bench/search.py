@@ -228,13 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--conn-max-age",
         default=None,
-        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed default of 0)",
+        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed 0)",
+    )
+    parser.add_argument(
+        "--pool",
+        default=None,
+        help="DB_POOL_MAX_SIZE for the servers (default: unset, the deployed 10; 0: no pool)",
     )
     args = parser.parse_args(argv)
 
     env = common.bench_env()
     if args.conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
+    if args.pool is not None:
+        env["DB_POOL_MAX_SIZE"] = str(args.pool)
     if args.reset:
         common.drop_database(env["DATABASE_URL"])
     common.ensure_database(env["DATABASE_URL"])
@@ -305,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         say()
         say(
             f"--- through the API (daphne x{args.processes}, production settings, "
-            f"DB_CONN_MAX_AGE={env.get('DB_CONN_MAX_AGE', 'unset (60)')}; one request at a time)"
+            f"{common.connection_line(env)}; one request at a time)"
         )
         for shape, timings in api.items():
             say(

@@ -103,6 +103,26 @@ def _amenity_codes(value: str) -> list[str]:
     return codes
 
 
+# What a result card shows (PropertyListSerializer): loading only these keeps the long
+# text columns and a few dozen unused ones out of every search.
+LIST_FIELDS = (
+    "id",
+    "title",
+    "property_type",
+    "city",
+    "country",
+    "latitude",
+    "longitude",
+    "max_guests",
+    "instant_book",
+    "accepts_offers",
+    "currency",
+    "base_nightly_price",
+    "rating_avg",
+    "review_count",
+)
+
+
 def search_properties(params: dict) -> QuerySet[Property]:
     qs = Property.objects.filter(status=Property.Status.PUBLISHED)
     if city := params.get("city"):
@@ -135,7 +155,7 @@ def search_properties(params: dict) -> QuerySet[Property]:
     covers = Prefetch(
         "photos", queryset=Photo.objects.filter(is_cover=True), to_attr="cover_photos"
     )
-    return qs.order_by(*ordering).prefetch_related(covers)
+    return qs.only(*LIST_FIELDS).order_by(*ordering).prefetch_related(covers)
 
 
 def _bookable_for(qs, check_in, check_out):
