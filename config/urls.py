@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Unknown API paths answer in the API's error shape, even with DEBUG on.
     re_path(r"^api/", errors.handler404),
+    # The browser client (hash routes), after the API so it never shadows it.
+    path("", include("config.web.urls")),
 ]
 
 if settings.DEBUG:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "bookings",
     "negotiation",
     "notifications",
+    "config.web",
 ]
 
 MIDDLEWARE = [
