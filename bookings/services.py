@@ -308,6 +308,7 @@ def booking_create(
         replay = _idempotent_replay(guest, idempotency_key, fingerprint)
         if replay is not None:
             return replay, False
+    _refuse_if_visibly_taken(property_id, check_in, check_out, now or timezone.now())
 
     def attempt() -> Booking:
         with transaction.atomic():
@@ -335,6 +336,18 @@ def booking_create(
             if replay is not None:
                 return replay, False
         raise
+
+
+def _refuse_if_visibly_taken(property_id: int, check_in: date, check_out: date, now) -> None:
+    """A fast path, not the guarantee: dates a committed booking or block already holds
+    are refused from a plain read, without queueing for the property lock. Under
+    contention all but the first request of a burst are such losers, and each one that
+    skips the lock is one less in the queue (docs/benchmarks.md). Dates that look free
+    are checked again under the lock."""
+    from properties.selectors import dates_taken
+
+    if dates_taken(property_id=property_id, start=check_in, end=check_out, now=now):
+        raise DatesUnavailable()
 
 
 def _idempotent_replay(guest: User, key: str, fingerprint: str) -> Booking | None:

@@ -7,6 +7,7 @@ run too; there the IMMEDIATE transaction serialises the writers.
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,46 @@ def test_overlapping_but_different_ranges_never_overlap_when_active():
         assert {r[0] for r in results} <= {"ok", "dates_unavailable"}
     assert _overlapping_active_pairs() == 0
     assert Booking.objects.filter(property=prop).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_dates_already_taken_are_refused_without_waiting_for_the_property_lock():
+    """The losers of a burst do not queue behind a writer holding the property row."""
+    prop = bookable_property()
+    check_in = timezone.localdate() + timedelta(days=30)
+    assert _attempt(verified_guest(), prop, check_in, 3)()[0] == "ok"
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                services.lock_property(prop.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            taken = pool.submit(
+                _run_concurrently, [_attempt(verified_guest(), prop, check_in, 2)], 1
+            )
+            free = pool.submit(
+                _run_concurrently,
+                [_attempt(verified_guest(), prop, check_in + timedelta(days=10), 2)],
+                1,
+            )
+            # the taken dates are answered while the lock is still held ...
+            assert taken.result(timeout=5) == [("dates_unavailable", None)]
+            with pytest.raises(FuturesTimeout):  # ... free dates wait for the lock, then book
+                free.result(timeout=1)
+            release.set()
+            assert free.result(timeout=10)[0][0] == "ok"
+    finally:
+        release.set()
+        holder.join(timeout=10)
