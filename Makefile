@@ -54,3 +54,11 @@ bench-search: install
 
 bench-bookings: install
 	$(BIN)/python -m bench.bookings $(BENCH_ARGS)
+
+# Negotiation sockets: delivery latency across two daphne processes, then idle-socket memory
+# (docs/benchmarks-negotiation.md). Needs PostgreSQL and Redis; run it on an otherwise idle machine.
+.PHONY: bench-negotiation
+bench-negotiation: install
+	$(BIN)/python -m bench.negotiation $(NEGO_BENCH_ARGS)
+	$(BIN)/python -m bench.negotiation_idle
+	$(BIN)/python -m bench.negotiation_idle --endpoint negotiations
