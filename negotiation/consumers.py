@@ -135,6 +135,9 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
         if frame.get("user") == self.user.pk and frame["type"] in {"typing", "presence"}:
             return  # not echoed to its sender
         await self.send_json(frame)
+        if frame["type"] == "presence" and frame.get("state") == "joined":
+            # Tell the newcomer who is already here ("here" is never answered: no loop).
+            await self._relay({"type": "presence", "user": self.user.pk, "state": "here"})
 
     async def _relay(self, frame: dict) -> None:
         await self.channel_layer.group_send(

@@ -49,12 +49,13 @@ def _server_env(tmp_path: Path) -> dict:
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     if connection.vendor == "postgresql":
-        return services_env(
+        env = services_env(
             settings=settings,
             connection=connection,
             REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX + "-e2e",
-            **throttles,
         )
+        env.update(throttles)
+        return env
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",

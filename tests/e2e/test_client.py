@@ -161,8 +161,9 @@ def test_dropped_connection_catches_up_without_duplicates(live_server_url, shots
             page.locator('[data-testid="room-conn"][data-state="open"]').wait_for()
         start = negotiation.last_seq
         _assert_thread_complete(guest_page, start)
-        # Presence: the host joined first and sees the guest arrive.
+        # Presence: the host joined first and sees the guest arrive, and vice versa.
         host_page.get_by_text("Guest is online").wait_for()
+        guest_page.get_by_text("Host is online").wait_for()  # told by the host on joining
 
         # Typing indicator and read receipts.
         guest_page.get_by_label("Message", exact=True).press_sequentially("hi")
