@@ -167,6 +167,8 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")
+        if not isinstance(kind, str):
+            kind = None  # a list or object would not even hash (fuzz-found)
         client_id = content.get("client_id")
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
             client_id = None
@@ -243,4 +245,6 @@ def _text(value, *, required: bool) -> str:
         return ""
     if not isinstance(value, str) or len(value) > 2000 or (required and not value.strip()):
         raise _BadField("Text of 1 to 2,000 characters is required.")
+    if "\x00" in value:  # PostgreSQL cannot store it; REST refuses it too (fuzz-found)
+        raise _BadField("Text may not contain NUL characters.")
     return value

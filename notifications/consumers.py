@@ -40,7 +40,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested arrays (fuzz-found)
             await self._error("bad_json", "The frame is not valid JSON.")
             return
         await self.receive_json(content)
