@@ -244,14 +244,8 @@ def service_probe(negotiations, calls: int = 200) -> dict:
 
     from negotiation import services
 
-    def no_publish(_coroutine):
-        return lambda *args, **kwargs: None
-
     times, cpu = [], []
-    with (
-        mock.patch("negotiation.events.async_to_sync", no_publish),
-        mock.patch("notifications.events.async_to_sync", no_publish),
-    ):
+    with mock.patch("notifications.events._send_batch", lambda sends: None):
         x = negotiations[0]
         with CaptureQueriesContext(connection) as queries:
             services.negotiation_message(negotiation_id=x.pk, user=x.guest, body="probe")
