@@ -100,10 +100,10 @@ def _now(now: datetime | None) -> datetime:
 # --- locking and lazy expiry ------------------------------------------------------------------
 
 
-def _lock(negotiation_id: int, user: User, *, with_property: bool = True) -> Negotiation:
+def _lock(negotiation_id: int, user: User) -> Negotiation:
     """Property lock, then negotiation lock. Non-parties get ``Negotiation.DoesNotExist``."""
     # One statement: the property row, found through the negotiation, locked; only its key
-    # is read (every action takes this lock, most never look at the property).
+    # is read (most actions never look at the property).
     of_negotiation = Negotiation.objects.filter(pk=negotiation_id).values("property_id")[:1]
     locked = (
         Property.objects.select_for_update()
@@ -112,10 +112,29 @@ def _lock(negotiation_id: int, user: User, *, with_property: bool = True) -> Neg
     )
     if not list(locked):
         raise Negotiation.DoesNotExist
-    negotiation = Negotiation.objects.select_for_update(of=("self",))
-    if with_property:
-        negotiation = negotiation.select_related("property")
-    negotiation = negotiation.get(pk=negotiation_id)
+    negotiation = (
+        Negotiation.objects.select_for_update(of=("self",))
+        .select_related("property")
+        .get(pk=negotiation_id)
+    )
+    return _party_only(negotiation, user)
+
+
+def _lock_for_chat(negotiation_id: int, user: User) -> Negotiation:
+    """The negotiation row alone: enough to give a message the next ``seq``.
+
+    A chat message (or the lazy expiry it may record) never touches the property's dates,
+    so it need not queue behind their writers. No deadlock: it takes no other lock, and
+    the writers that lock a negotiation after the property (acceptance, a booking marking
+    negotiations unavailable) simply wait for it to commit.
+    """
+    negotiation = Negotiation.objects.select_for_update().filter(pk=negotiation_id).first()
+    if negotiation is None:
+        raise Negotiation.DoesNotExist
+    return _party_only(negotiation, user)
+
+
+def _party_only(negotiation: Negotiation, user: User) -> Negotiation:
     if negotiation.side_of(user.pk) is None:
         raise Negotiation.DoesNotExist
     return negotiation
@@ -455,7 +474,7 @@ def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
 
 def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
     with transaction.atomic():
-        negotiation = _lock(negotiation_id, user, with_property=False)
+        negotiation = _lock_for_chat(negotiation_id, user)
         now = _now(now)
         _expire_if_due(negotiation, now)
         if negotiation.status != NegotiationStatus.OPEN and (
