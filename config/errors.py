@@ -9,11 +9,15 @@ shape through the JSON handlers below.
 """
 
 import logging
+import sys
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 
 logger = logging.getLogger(__name__)
@@ -60,16 +64,25 @@ class ServiceUnavailable(ApplicationError):
     default_detail = "A backing service is unavailable; try again shortly."
 
 
+# Redis (cache, throttles, channel layer) or the Celery broker unreachable.
+REDIS_OUTAGE = (RedisConnectionError, RedisTimeoutError, BrokerUnavailable)
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """A backing service (database, Redis, broker) is unreachable: answer 503, not 500."""
+    return isinstance(exc, (OperationalError, InterfaceError, *REDIS_OUTAGE)) or (
+        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    )
+
+
 class ExceptionHandler(BaseExceptionHandler):
     """Maps infrastructure failures to documented errors instead of a 500."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
-        if isinstance(exc, OperationalError | InterfaceError) or (
-            isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
-        ):
-            logger.warning("database unavailable: %s", exc)
+        if is_outage(exc):
+            logger.warning("backing service unavailable: %r", exc)
             return ServiceUnavailable()
         if _has_nested_detail(exc):
             return _flatten_detail(exc)
@@ -140,6 +153,14 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    """Outside DRF views (middleware, plain Django views) an unreachable database or Redis
+    is a 503 in the documented shape too. Django calls this inside its ``except`` block."""
+    if is_outage(sys.exc_info()[1]):
+        response = json_error(
+            503, ServiceUnavailable.default_code, ServiceUnavailable.default_detail
+        )
+        response["Retry-After"] = "5"
+        return response
     return json_error(500, "error", "A server error occurred.")
 
 
