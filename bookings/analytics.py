@@ -5,7 +5,6 @@ stay is spread evenly over its nights. Occupancy is booked nights over the
 nights the listing was open (range nights minus blocked nights).
 """
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -68,12 +67,13 @@ def host_analytics(*, host: User, start: date, end: date) -> dict:
     for prop_id, counts in offers_for_properties(ids, start, end).items():
         stats[prop_id].update(counts)
 
-    totals: dict = defaultdict(Decimal)
+    summed = ("open_nights", "booked_nights", "revenue", "bookings", "cancellations",
+              "offers_received", "offers_accepted")  # fmt: skip
+    totals: dict = dict.fromkeys(summed, 0)  # all keys, also for a host without listings
     rows = []
     for row in stats.values():
         rows.append(_finish(row))
-        for key in ("open_nights", "booked_nights", "revenue", "bookings", "cancellations",
-                    "offers_received", "offers_accepted"):  # fmt: skip
+        for key in summed:
             totals[key] += row[key]
     currencies = {p.currency for p in props}
     overall = _finish({**totals, "currency": currencies.pop() if len(currencies) == 1 else None})

@@ -19,6 +19,9 @@ from accounts.api.cookies import clear_auth_cookies, set_auth_cookies
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
 from accounts.tokens import issue_ws_ticket
+from config.openapi import ErrorResponseSerializer
+
+UNAUTHORIZED = {401: ErrorResponseSerializer}  # invalid_credentials, token_not_valid
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -75,7 +78,9 @@ class TokenObtainView(_ChallengesWithBearer, APIView):
     throttle_classes = [throttles.LoginIPThrottle, throttles.LoginEmailThrottle]
 
     @extend_schema(
-        request=s.TokenObtainSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"]
+        request=s.TokenObtainSerializer,
+        responses={200: s.TokenPairSerializer, **UNAUTHORIZED},
+        tags=["auth"],
     )
     def post(self, request):
         data = _valid(s.TokenObtainSerializer, request)
@@ -112,7 +117,9 @@ class TokenRefreshView(_ChallengesWithBearer, APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        request=s.TokenRefreshSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"]
+        request=s.TokenRefreshSerializer,
+        responses={200: s.TokenPairSerializer, **UNAUTHORIZED},
+        tags=["auth"],
     )
     def post(self, request):
         from rest_framework_simplejwt.serializers import TokenRefreshSerializer

@@ -84,9 +84,14 @@ class BookingSerializer(serializers.ModelSerializer):
         return effective_status(booking)
 
 
-class CancelResponseSerializer(serializers.Serializer):
-    booking = BookingSerializer()
-    refund = RefundSerializer(allow_null=True)
+class CancelResponseSerializer(BookingSerializer):
+    """The cancelled booking, plus the refund (null for a hold that was never charged)."""
+
+    refund = RefundSerializer(allow_null=True, read_only=True)
+
+    class Meta(BookingSerializer.Meta):
+        fields = (*BookingSerializer.Meta.fields, "refund")
+        read_only_fields = fields
 
 
 STATUS_CHOICES = BookingStatus.values

@@ -13,7 +13,13 @@ from bookings import reviews, selectors, services
 from bookings.analytics import host_analytics
 from bookings.api import serializers as s
 from bookings.models import Booking, Review
+from config.openapi import ErrorResponseSerializer, ServerErrorResponseSerializer
 from config.views import PartyActionView, validated
+
+# The payment gateway: a declined card (402 payment_declined) or a provider failure
+# (502 payment_gateway_error), on every call that authorizes, captures, voids or refunds.
+DECLINED = {402: ErrorResponseSerializer}
+GATEWAY_ERROR = {502: ServerErrorResponseSerializer}
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -50,7 +56,7 @@ class BookingListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request=s.BookingCreateSerializer,
-        responses={201: s.BookingSerializer, 200: s.BookingSerializer},
+        responses={201: s.BookingSerializer, 200: s.BookingSerializer, **DECLINED, **GATEWAY_ERROR},
         parameters=[IDEMPOTENCY_HEADER],
         tags=["bookings"],
     )
@@ -92,7 +98,9 @@ class BookingDetailView(APIView):
 
 
 class BookingApproveView(PartyActionView):
-    @extend_schema(request=None, responses={200: s.BookingSerializer}, tags=["bookings"])
+    @extend_schema(
+        request=None, responses={200: s.BookingSerializer, **GATEWAY_ERROR}, tags=["bookings"]
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -103,7 +111,9 @@ class BookingApproveView(PartyActionView):
 
 class BookingDeclineView(PartyActionView):
     @extend_schema(
-        request=s.ReasonSerializer, responses={200: s.BookingSerializer}, tags=["bookings"]
+        request=s.ReasonSerializer,
+        responses={200: s.BookingSerializer, **GATEWAY_ERROR},
+        tags=["bookings"],
     )
     def post(self, request, pk: int):
         return super().post(request, pk)
@@ -117,7 +127,11 @@ class BookingDeclineView(PartyActionView):
 
 
 class BookingPayView(PartyActionView):
-    @extend_schema(request=s.PaySerializer, responses={200: s.BookingSerializer}, tags=["bookings"])
+    @extend_schema(
+        request=s.PaySerializer,
+        responses={200: s.BookingSerializer, **DECLINED, **GATEWAY_ERROR},
+        tags=["bookings"],
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -131,7 +145,9 @@ class BookingPayView(PartyActionView):
 
 class BookingCancelView(PartyActionView):
     @extend_schema(
-        request=s.ReasonSerializer, responses={200: s.CancelResponseSerializer}, tags=["bookings"]
+        request=s.ReasonSerializer,
+        responses={200: s.CancelResponseSerializer, **GATEWAY_ERROR},
+        tags=["bookings"],
     )
     def post(self, request, pk: int):
         return super().post(request, pk)

@@ -233,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -253,9 +253,19 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+_API_CLIENT_ERRORS = ("400", "401", "403", "404", "405", "406", "409", "413", "415", "429")
+_API_SERVER_ERRORS = ("500", "503")
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "config.errors.ExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # Documented error responses (config/openapi.py): generic shape, free-string codes.
+    "ALLOWED_ERROR_STATUS_CODES": [*_API_CLIENT_ERRORS, *_API_SERVER_ERRORS],
+    "ERROR_SCHEMAS": {
+        **dict.fromkeys([*_API_CLIENT_ERRORS, "402"], "config.openapi.ErrorResponseSerializer"),
+        **dict.fromkeys(
+            [*_API_SERVER_ERRORS, "502"], "config.openapi.ServerErrorResponseSerializer"
+        ),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -295,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ErrorTypeEnum"] = ["validation_error", "client_error"]
 
 # --- Uploads and media --------------------------------------------------------------------
 

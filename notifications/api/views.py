@@ -42,6 +42,7 @@ class PreferenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = NotificationPreference
         fields = ("kind", "email")
+        extra_kwargs = {"email": {"required": True}}  # the model default is not a preference
 
 
 class NotificationListView(generics.ListAPIView):

@@ -52,9 +52,10 @@ class CalendarExportView(APIView):
         tags=["calendar"],
     )
     def get(self, request, pk: int):
-        prop = ical.property_get_by_ical_token(
-            property_id=pk, token=request.query_params.get("token", "")
-        )
+        token = request.query_params.get("token", "")
+        if not token.isascii():  # compare_digest raises TypeError on non-ASCII strings
+            raise Http404
+        prop = ical.property_get_by_ical_token(property_id=pk, token=token)
         response = HttpResponse(ical.calendar_export(prop=prop), content_type="text/calendar")
         response["Content-Type"] = "text/calendar; charset=utf-8"
         response["Content-Disposition"] = f'inline; filename="property-{prop.pk}.ics"'

@@ -50,7 +50,11 @@ class StayTypeSerializer(serializers.Serializer):
     dinner_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
 
     def validate(self, attrs):
-        kind = attrs["kind"]
+        kind = attrs.get("kind")
+        if kind is None:  # a PATCH makes nested fields optional too; a stay type needs its kind
+            raise serializers.ValidationError(
+                {"kind": serializers.ErrorDetail("This field is required.", code="required")}
+            )
         if kind == StayKind.PAYING_GUEST:
             if not attrs.get("monthly_price"):
                 raise serializers.ValidationError({"monthly_price": "Required for paying guests."})
@@ -197,10 +201,14 @@ class HostSummarySerializer(serializers.Serializer):
 class PropertyListSerializer(serializers.ModelSerializer):
     cover = serializers.SerializerMethodField()
     nightly_price = serializers.DecimalField(
-        source="base_nightly_price", max_digits=10, decimal_places=2, read_only=True
+        source="base_nightly_price",
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
     )
     rating = serializers.DecimalField(
-        source="rating_avg", max_digits=3, decimal_places=2, read_only=True
+        source="rating_avg", max_digits=3, decimal_places=2, read_only=True, allow_null=True
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsHost
+from config.openapi import ErrorResponseSerializer
 from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
@@ -34,7 +35,12 @@ class PropertyListCreateView(generics.GenericAPIView):
             return [IsAuthenticated(), IsHost()]
         return [AllowAny()]
 
-    @extend_schema(operation_id="properties_search", parameters=[SearchParams], tags=["properties"])
+    @extend_schema(
+        operation_id="properties_search",
+        parameters=[SearchParams],
+        responses={200: s.PropertyListSerializer(many=True)},  # paginated by LookaheadPagination
+        tags=["properties"],
+    )
     def get(self, request):
         params = _valid(SearchParams, request.query_params)
         page = self.paginate_queryset(search_properties(params))
@@ -256,7 +262,7 @@ class QuoteView(APIView):
 
     @extend_schema(
         parameters=[s.QuoteParamsSerializer],
-        responses={200: s.QuoteSerializer},
+        responses={200: s.QuoteSerializer, 409: ErrorResponseSerializer},  # dates_unavailable
         tags=["properties"],
     )
     def get(self, request, pk: int):

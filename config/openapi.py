@@ -1,0 +1,63 @@
+"""OpenAPI schema generation: the documented error responses are the ones the API gives.
+
+drf-standardized-errors documents 400/401/403/404/405/406/415/429/500 per view from its
+permissions and parsers (``DRF_STANDARDIZED_ERRORS`` in settings names the serializers
+below). The schema fuzzer (tests/test_fuzz_api.py) found what that misses:
+
+* ``code`` is a free string: domain codes (``invalid_dates``, ``token_not_valid``,
+  ``bad_authorization_header``, ``invalid_token`` …) are listed in docs/api.md, and the
+  per-field enums the package derives from serializers could not name them;
+* every unsafe method may answer 403 ``csrf_failed`` (cookie authentication), 409 (a
+  conflict with the current state) and 413 (body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``);
+* every operation may answer 503 ``service_unavailable`` (database unreachable);
+* ``TimeField`` values are ``HH:MM[:SS[.ffffff]]`` without an offset, which OpenAPI's
+  ``format: time`` (RFC 3339 full-time) does not allow.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from rest_framework import serializers
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable code a client can branch on (docs/api.md).")
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True, help_text="The field, e.g. `stay_types.0.kind`.")
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["validation_error", "client_error"])
+    errors = ErrorSerializer(many=True)
+
+
+class ServerErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["server_error"])
+    errors = ErrorSerializer(many=True)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"})
+class _TimeString(serializers.CharField):
+    """Schema stand-in for ``TimeField`` (local time of day, no offset)."""
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code in {"409", "413"}:
+            return status_code not in responses and self.method in UNSAFE_METHODS
+        if status_code == "503":
+            return status_code not in responses
+        return super()._should_add_error_response(responses, status_code)
+
+    def _should_add_http403_error_response(self) -> bool:
+        # Cookie-authenticated unsafe requests without the CSRF header: 403 csrf_failed.
+        csrf = self.method in UNSAFE_METHODS and bool(self.view.get_authenticators())
+        return csrf or super()._should_add_http403_error_response()
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if isinstance(field, serializers.TimeField):
+            field = _TimeString(
+                read_only=field.read_only, required=field.required, allow_null=field.allow_null
+            )
+        return super()._map_serializer_field(field, direction, bypass_extensions)

@@ -1,0 +1,80 @@
+"""Regression tests for the bugs the HTTP API fuzzer found (docs/robustness.md)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.tests.utils import assert_error
+from bookings import services as booking_services
+from bookings.tests.factories import bookable_property, client_for, verified_guest
+from properties.tests.factories import HostFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.now().date()
+
+
+def test_notification_preference_without_email_is_400_not_500():
+    client = client_for(verified_guest())
+
+    response = client.put("/api/v1/notifications/preferences/", {"kind": "booking.confirmed"})
+
+    assert_error(response, 400, "required", "email")
+
+
+def test_ical_export_with_a_non_ascii_token_is_404_not_500():
+    prop = bookable_property()
+
+    response = client_for(prop.host).get(f"/api/v1/properties/{prop.pk}/calendar.ics?token=é")
+
+    assert_error(response, 404, "not_found")
+
+
+def test_patching_a_stay_type_without_its_kind_is_400_not_500():
+    prop = bookable_property()
+
+    response = client_for(prop.host).patch(
+        f"/api/v1/properties/{prop.pk}/", {"stay_types": [{"nightly_price": "90.00"}]}
+    )
+
+    assert_error(response, 400, "required", "stay_types.0.kind")
+
+
+def test_analytics_of_a_host_without_listings_is_all_zero_not_500():
+    response = client_for(HostFactory()).get(
+        "/api/v1/host/analytics/", {"start": TODAY, "end": TODAY + timedelta(days=30)}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["overall"]["booked_nights"] == 0
+    assert response.json()["properties"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bookings/services.py booking_approve captures a booking awaiting payment, which "
+    "has no card authorization (AttributeError, 500); reported, owned elsewhere",
+)
+def test_host_approving_a_booking_awaiting_payment_is_409_not_500():
+    prop = bookable_property(instant_book=True)
+    booking, _ = booking_services.booking_create(
+        guest=verified_guest(), property_id=prop.pk, check_in=TODAY + timedelta(days=20),
+        check_out=TODAY + timedelta(days=23), guests=2, stay_type="standard",
+    )  # fmt: skip
+    assert booking.status == "awaiting_payment"
+
+    response = client_for(prop.host).post(f"/api/v1/bookings/{booking.pk}/approve/")
+
+    assert_error(response, 409, "invalid_transition")
+
+
+def test_cancel_response_schema_is_the_booking_with_its_refund():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/bookings/{id}/cancel/"]["post"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert {"id", "status", "total", "refund"} <= set(component["properties"])
+    assert {"409", "413", "503", "502"} <= set(operation["responses"])
