@@ -31,6 +31,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class BookingListCreateView(generics.ListAPIView):
     serializer_class = s.BookingSerializer
+    throttle_scope = "bookings"  # creations per user (config.throttles)
 
     def get_permissions(self):
         if self.request.method == "POST":

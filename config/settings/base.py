@@ -238,6 +238,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "config.throttles.ScopedWriteThrottle",  # views with a throttle_scope
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
@@ -248,6 +249,8 @@ REST_FRAMEWORK = {
         "password_reset_ip": env("THROTTLE_PASSWORD_RESET_IP", default="10/hour"),
         "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "ws_ticket": env("THROTTLE_WS_TICKET", default="60/min"),
+        "bookings": env("THROTTLE_BOOKINGS", default="30/min"),
+        "negotiation": env("THROTTLE_NEGOTIATION", default="120/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

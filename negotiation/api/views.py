@@ -28,6 +28,7 @@ class _ListParams(serializers.Serializer):
 
 class NegotiationListCreateView(generics.ListAPIView):
     serializer_class = s.NegotiationSerializer
+    throttle_scope = "negotiation"  # writes per user (config.throttles)
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -91,6 +92,7 @@ class _AfterParams(serializers.Serializer):
 
 class _ActionView(PartyActionView):
     permission_classes = [IsAuthenticated, IsEmailVerified]
+    throttle_scope = "negotiation"  # offers, answers, messages, reads per user
 
 
 class OfferView(_ActionView):
