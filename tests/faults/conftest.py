@@ -33,19 +33,21 @@ def private():
         yield services
 
 
-def call(base: str, method: str, path: str, token: str | None = None, body=None, timeout=10):
+def call(base, method, path, token=None, body=None, *, timeout=10, headers=None):
     """(status, parsed JSON body or the raw text, headers); never raises on HTTP errors."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, raw, headers = response.status, response.read(), response.headers
+            status, raw, answer_headers = response.status, response.read(), response.headers
     except urllib.error.HTTPError as exc:
-        status, raw, headers = exc.code, exc.read(), exc.headers
+        status, raw, answer_headers = exc.code, exc.read(), exc.headers
     try:
-        return status, json.loads(raw), headers
+        return status, json.loads(raw), answer_headers
     except ValueError:
-        return status, raw.decode(errors="replace"), headers
+        return status, raw.decode(errors="replace"), answer_headers
