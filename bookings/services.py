@@ -379,6 +379,8 @@ def _create_locked(
     prop = lock_property(property_id, published_only=True)
     if prop.host_id == guest.pk:
         raise OwnProperty()
+    # First what most requests of a burst fail on, so the queue behind the lock drains fast.
+    ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
     quote = quote_for_stay(
         property=prop,
         check_in=check_in,
@@ -388,7 +390,6 @@ def _create_locked(
         meals=meals,
         now=now,
     )
-    ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
 
     if prop.instant_book:
         status = BookingStatus.CONFIRMED if payment_token else BookingStatus.AWAITING_PAYMENT
