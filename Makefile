@@ -62,3 +62,10 @@ bench-negotiation: install
 	$(BIN)/python -m bench.negotiation $(NEGO_BENCH_ARGS)
 	$(BIN)/python -m bench.negotiation_idle
 	$(BIN)/python -m bench.negotiation_idle --endpoint negotiations
+
+# Mixed load (search, quotes, bookings, negotiations over sockets) on daphne x2 + a Celery
+# worker, then the invariants (docs/robustness.md). Own database parley_bench_load.
+# BENCH_ARGS=--duration 30 for a short run; the default is 5 minutes.
+.PHONY: bench-load
+bench-load: install
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
