@@ -25,9 +25,16 @@ def healthz(request):
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    """Runs in a thread of its own (not the request's): with the connection pool, an
+    unreachable server blocks ``getconn`` for ``DB_POOL_TIMEOUT``, and in the request's
+    thread that would hold the response (``request_finished`` runs there) long after the
+    3 s timeout. The thread's connection is closed (returned to the pool) afterwards."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
 
 
 def _check_cache() -> None:
@@ -69,7 +76,7 @@ async def _run(name: str, check) -> tuple[str, str]:
 async def readyz(request):
     results = dict(
         await asyncio.gather(
-            _run("database", sync_to_async(_check_database, thread_sensitive=True)),
+            _run("database", sync_to_async(_check_database, thread_sensitive=False)),
             _run("cache", sync_to_async(_check_cache, thread_sensitive=False)),
             _run("channel_layer", _check_channel_layer),
         )

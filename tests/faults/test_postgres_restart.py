@@ -13,6 +13,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from tests.faults.conftest import call
@@ -22,11 +23,26 @@ from tests.live_server import running_server
 OUTAGE_SECONDS = 2.0
 
 
-def test_postgres_crash_under_load_gives_clean_503s_and_recovers(private, tmp_path):
+# local: a connection per request (CONN_MAX_AGE 0, CONN_HEALTH_CHECKS); production: the
+# psycopg pool (DB_POOL_MAX_SIZE 10), whose connections all die with the server.
+SETTINGS = {
+    "local": {},
+    "production": {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "LOG_FORMAT": "text",
+    },
+}
+
+
+@pytest.mark.parametrize("mode", SETTINGS)
+def test_postgres_crash_under_load_gives_clean_503s_and_recovers(private, tmp_path, mode):
     redis, postgres = private
-    env = server_env(redis, postgres)
+    env = {**server_env(redis, postgres), **SETTINGS[mode]}
     seed = migrate_and_seed(env, properties=4, guests=4)
     results: list[tuple[float, str, int, object]] = []  # (time, operation, status, body)
+    slow503: list[float] = []  # seconds a refused request waited for its 503
     stop = threading.Event()
     today = timezone.now().date()
 
@@ -45,11 +61,14 @@ def test_postgres_crash_under_load_gives_clean_503s_and_recovers(private, tmp_pa
                 }  # fmt: skip
                 key = uuid.uuid4().hex
                 for attempt in range(20):  # retry a refused booking with its idempotency key
+                    asked = time.monotonic()
                     status, answer, _ = call(
                         base, "POST", "/api/v1/bookings/", token, body, timeout=15,
                         headers={"Idempotency-Key": key},
                     )  # fmt: skip
                     results.append((time.monotonic(), "book", status, answer))
+                    if status == 503:
+                        slow503.append(time.monotonic() - asked)
                     if status != 503 or stop.is_set():
                         break
                     time.sleep(0.1 * (attempt + 1))
@@ -64,8 +83,11 @@ def test_postgres_crash_under_load_gives_clean_503s_and_recovers(private, tmp_pa
             postgres.stop("immediate")
             down_at = time.monotonic()
             time.sleep(0.3)
-            status, ready, _ = call(base, "GET", "/readyz")
+            asked = time.monotonic()
+            status, ready, _ = call(base, "GET", "/readyz", timeout=6)
+            readyz_seconds = time.monotonic() - asked
             assert status == 503 and ready["down"] == ["database"], ready
+            assert readyz_seconds < 4.5, readyz_seconds  # 3 s check timeout
             time.sleep(OUTAGE_SECONDS)
             postgres.start()
             up_at = time.monotonic()
@@ -109,8 +131,10 @@ def test_postgres_crash_under_load_gives_clean_503s_and_recovers(private, tmp_pa
         assert payments >= 1, (booking_id, payments)
     unanswered = stored - created  # committed, but the 201 was lost to the crash
     print(
-        f"\nPOSTGRES RESTART: {len(results)} requests, {len(refused)} clean 503s, "
+        f"\nPOSTGRES RESTART ({mode}): {len(results)} requests, {len(refused)} clean 503s, "
         f"{statuses.count(201)} bookings answered 201, {len(stored)} stored "
         f"({len(unanswered)} committed without a 201 reaching the client), "
-        f"first success {recovery:.2f} s after the database was back"
+        f"first success {recovery:.2f} s after the database was back; "
+        f"/readyz answered in {readyz_seconds:.1f} s during the outage; slowest 503 "
+        f"{max(slow503, default=0):.1f} s"
     )
