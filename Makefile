@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
 
-.PHONY: install run test lint format check-deploy worker beat clean
+.PHONY: install run test lint format check-deploy worker beat clean audit fuzz
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ format: install
 check-deploy: install
 	DJANGO_SECRET_KEY=$$(openssl rand -hex 32) DJANGO_ALLOWED_HOSTS=parley.example.com \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING --settings=config.settings.production
+
+# Known vulnerabilities in the pinned dependencies (and what they pull in), from PyPI's
+# advisory data (docs/robustness.md).
+audit: install
+	$(BIN)/pip-audit -r requirements.txt -r requirements-dev.txt -s pypi --progress-spinner off
+
+# Schema fuzzing of the whole HTTP API on a live server, every phase and more examples than
+# the bounded run in `make test` (docs/robustness.md). Uses DATABASE_URL/REDIS_URL if set.
+FUZZ_MAX_EXAMPLES ?= 50
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	$(BIN)/python -m pytest --create-db -p no:cacheprovider -s tests/test_fuzz_api.py
 
 worker: install
 	$(BIN)/celery -A config.celery_app worker --loglevel=INFO

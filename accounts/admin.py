@@ -1,5 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts import services
 from accounts.models import IdentityDocument, User
@@ -9,8 +14,20 @@ class IdentityDocumentInline(admin.TabularInline):
     model = IdentityDocument
     fk_name = "user"
     extra = 0
-    fields = ("kind", "number", "image", "status", "reviewed_at")
-    readonly_fields = ("reviewed_at",)
+    fields = ("kind", "number", "scan", "status", "reviewed_at")
+    readonly_fields = ("scan", "reviewed_at")
+
+    @admin.display(description="Image")
+    def scan(self, document):
+        return _scan_link(document)
+
+
+def _scan_link(document) -> str:
+    """The scan is private storage (no public URL): staff open it through the admin."""
+    if not document.pk or not document.image:
+        return "-"
+    url = reverse("admin:accounts_identitydocument_image", args=[document.pk])
+    return format_html('<a href="{}">Open the scan</a>', url)
 
 
 @admin.register(User)
@@ -43,12 +60,31 @@ class IdentityDocumentAdmin(admin.ModelAdmin):
         "user",
         "kind",
         "number",
-        "image",
+        "scan",
         "created_at",
         "reviewed_at",
         "reviewed_by",
     )
     actions = ("approve", "reject")
+
+    @admin.display(description="Image")
+    def scan(self, document):
+        return _scan_link(document)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.image_view)
+        name = "accounts_identitydocument_image"
+        return [path("<int:pk>/image/", view, name=name), *super().get_urls()]
+
+    def image_view(self, request, pk: int):
+        """The scan itself, for staff who may view documents (the owner uses the API)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = get_object_or_404(IdentityDocument, pk=pk)
+        response = FileResponse(document.image.open("rb"), content_type="application/octet-stream")
+        response["Content-Disposition"] = "attachment"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @admin.action(description="Mark selected documents as verified")
     def approve(self, request, queryset):
