@@ -1,7 +1,9 @@
 """Scenario 1: Redis dies during a negotiation (private Redis, killed with SIGKILL).
 
-REST actions must still be stored (the database is the source of truth), ``/readyz``
-must name what is down, and once Redis is back a reconnecting socket replays every
+Nothing may be lost and nobody may be told a lie: ``/readyz`` names what is down; a REST
+write is either stored and answered 2xx, or refused with a clean 503 in the documented
+shape and not stored; a socket left open through the outage never gets an ``ack`` for an
+action that was not stored; and once Redis is back a reconnecting socket replays every
 event it missed, with no gap and no duplicate."""
 
 import asyncio
@@ -30,76 +32,100 @@ async def _events_until(ws, last_seq, timeout=10):
     return seqs
 
 
-def test_redis_outage_keeps_rest_writes_and_sockets_replay_afterwards(private, tmp_path):
+async def _answer(ws, client_id, timeout=10) -> str:
+    """``ack``, ``error:<code>`` or ``closed:<code>``: what the client learns."""
+    try:
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if frame.get("client_id") == client_id:
+                return "ack" if frame["type"] == "ack" else f"error:{frame['code']}"
+    except websockets.ConnectionClosed as exc:
+        return f"closed:{exc.rcvd.code if exc.rcvd else 'none'}"
+
+
+def test_redis_outage_loses_nothing_and_sockets_replay_afterwards(private, tmp_path):
     redis, postgres = private
     env = server_env(redis, postgres)
     seed = migrate_and_seed(env, negotiation=True)
     nego = seed["negotiation"]
     nid, guest, host = nego["id"], nego["guest"], nego["host"]
-    with running_server(env, log_path=tmp_path / "daphne.log") as base:
-        status, body, _ = call(base, "GET", "/readyz")
-        assert status == 200 and body["down"] == []
+    start = nego["last_seq"]
 
-        async def before():
-            ws = await _connect(base, nid, guest, 0)
-            seen = await _events_until(ws, nego["last_seq"])
-            await ws.close()
-            return seen
+    def last_seq() -> int:
+        return postgres.query("SELECT last_seq FROM negotiation_negotiation WHERE id = %s", (nid,))[
+            0
+        ][0]
 
-        seen = asyncio.run(before())
-        assert seen == list(range(1, nego["last_seq"] + 1))
+    loop = asyncio.new_event_loop()
+    try:
+        with running_server(env, log_path=tmp_path / "daphne.log") as base:
+            status, body, _ = call(base, "GET", "/readyz")
+            assert status == 200 and body["down"] == []
+            guest_ws = loop.run_until_complete(_connect(base, nid, guest, 0))
+            host_ws = loop.run_until_complete(_connect(base, nid, host, 0))
+            seen = loop.run_until_complete(_events_until(guest_ws, start))
+            assert seen == list(range(1, start + 1))
+            loop.run_until_complete(guest_ws.close())
 
-        redis.stop()
-        status, body, headers = call(base, "GET", "/readyz")
-        assert status == 503
-        assert body == {
-            "status": "unavailable",
-            "checks": {"database": "ok", "cache": "down", "channel_layer": "down"},
-            "down": ["cache", "channel_layer"],
-        }
-        writes = [
-            ("POST", f"/api/v1/negotiations/{nid}/offers/", host, {"amount": "290.00"}),
-            ("POST", f"/api/v1/negotiations/{nid}/messages/", guest, {"body": "still there?"}),
-            ("POST", f"/api/v1/negotiations/{nid}/offers/", guest, {"amount": "270.00"}),
-        ]
-        outage = [call(base, *write) for write in writes]
-        statuses = [status for status, _, _ in outage]
-        stored = postgres.query(
-            "SELECT seq, type FROM negotiation_event WHERE negotiation_id = %s ORDER BY seq",
-            (nid,),
-        )
-        # What the database holds is what the clients were told: every answer is either a
-        # success that is stored or a clean 503 in the documented shape (never a 500).
-        for status, body, headers in outage:
-            assert status in (200, 201, 503), (status, body)
-            if status == 503:
-                assert body["type"] == "server_error"
-                assert body["errors"][0]["code"] == "service_unavailable"
-                assert headers["Retry-After"] == "5"
-        assert [seq for seq, _ in stored] == list(range(1, len(stored) + 1))
-        assert len(stored) == nego["last_seq"] + sum(s in (200, 201) for s in statuses)
+            redis.stop()
+            status, body, headers = call(base, "GET", "/readyz")
+            assert status == 503
+            assert body == {
+                "status": "unavailable",
+                "checks": {"database": "ok", "cache": "down", "channel_layer": "down"},
+                "down": ["cache", "channel_layer"],
+            }
 
-        redis.start()
-        status, body, _ = call(base, "GET", "/readyz")
-        assert status == 200, body
-        # Clients retry what was refused; the socket is still disconnected meanwhile.
-        for (method, path, token, payload), (status, _, _) in zip(writes, outage, strict=True):
-            if status == 503:
-                retried, body, _ = call(base, method, path, token, payload)
-                assert retried in (200, 201), (retried, body)
-        last = postgres.query("SELECT last_seq FROM negotiation_negotiation WHERE id = %s", (nid,))
-        last = last[0][0]
-        assert last == nego["last_seq"] + len(writes)
+            # A socket that stayed open through the outage.
+            before = last_seq()
+            loop.run_until_complete(
+                host_ws.send(json.dumps({"type": "message", "body": "over the socket", "client_id": "o1"}))
+            )  # fmt: skip
+            socket_answer = loop.run_until_complete(_answer(host_ws, "o1"))
+            socket_stored = last_seq() - before
+            assert socket_answer != "ack" or socket_stored == 1, (socket_answer, socket_stored)
+            assert not socket_answer.startswith("error") or socket_stored == 0
 
-        async def after():
-            ws = await _connect(base, nid, guest, nego["last_seq"])
-            missed = await _events_until(ws, last)
-            await ws.close()
-            return missed
+            writes = [
+                ("POST", f"/api/v1/negotiations/{nid}/offers/", host, {"amount": "290.00"}),
+                ("POST", f"/api/v1/negotiations/{nid}/messages/", guest, {"body": "still there?"}),
+                ("POST", f"/api/v1/negotiations/{nid}/offers/", guest, {"amount": "270.00"}),
+            ]
+            before = last_seq()
+            outage = [call(base, *write) for write in writes]
+            statuses = [status for status, _, _ in outage]
+            for status, body, headers in outage:
+                assert status in (200, 201, 503), (status, body)
+                if status == 503:
+                    assert body["type"] == "server_error"
+                    assert body["errors"][0]["code"] == "service_unavailable"
+                    assert headers["Retry-After"] == "5"
+            assert last_seq() - before == sum(s in (200, 201) for s in statuses)
 
-        missed = asyncio.run(after())
-        assert missed == list(range(nego["last_seq"] + 1, last + 1))
+            redis.start()
+            status, body, _ = call(base, "GET", "/readyz")
+            assert status == 200, body
+            # Clients retry what was refused; the guest's socket is still disconnected.
+            for write, status in zip(writes, statuses, strict=True):
+                if status == 503:
+                    retried, body, _ = call(base, *write)
+                    assert retried in (200, 201), (retried, body)
+            last = last_seq()
+            assert last == start + socket_stored + len(writes)
+            stored = postgres.query(
+                "SELECT seq FROM negotiation_event WHERE negotiation_id = %s ORDER BY seq", (nid,)
+            )
+            assert [seq for (seq,) in stored] == list(range(1, last + 1))
+
+            guest_again = loop.run_until_complete(_connect(base, nid, guest, start))
+            missed = loop.run_until_complete(_events_until(guest_again, last))
+            assert missed == list(range(start + 1, last + 1))
+            loop.run_until_complete(guest_again.close())
+            loop.run_until_complete(host_ws.close())
+    finally:
+        loop.close()
     print(
-        f"\nREDIS OUTAGE: answers during the outage {statuses}; events stored meanwhile "
-        f"{len(stored) - nego['last_seq']}; replayed after recovery {missed}"
+        f"\nREDIS OUTAGE: socket action during the outage -> {socket_answer} "
+        f"(stored: {bool(socket_stored)}); REST writes -> {statuses}; "
+        f"replayed after recovery: {missed}"
     )
