@@ -57,6 +57,8 @@ def bench_env() -> dict[str, str]:
         # with rates a benchmark from one address cannot reach.
         "THROTTLE_ANON": "10000000/min",
         "THROTTLE_USER": "10000000/min",
+        "THROTTLE_BOOKINGS": "10000000/min",
+        "THROTTLE_NEGOTIATION": "10000000/min",
         "LOG_FORMAT": "json",
     }
 
