@@ -44,7 +44,7 @@ audit: install
 
 # Schema fuzzing of the whole HTTP API on a live server, every phase and more examples than
 # the bounded run in `make test` (docs/robustness.md). Uses DATABASE_URL/REDIS_URL if set.
-FUZZ_MAX_EXAMPLES ?= 50
+FUZZ_MAX_EXAMPLES ?= 30
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing,stateful \
 	$(BIN)/python -m pytest --create-db -p no:cacheprovider -s tests/test_fuzz_api.py

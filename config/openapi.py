@@ -61,3 +61,46 @@ class AutoSchema(StandardizedErrorsAutoSchema):
                 read_only=field.read_only, required=field.required, allow_null=field.allow_null
             )
         return super()._map_serializer_field(field, direction, bypass_extensions)
+
+
+# Where a created object goes next: OpenAPI links from the 201 answer to the operations on
+# the new object (clients and the stateful fuzzer follow them).
+LINKS = {
+    "/api/v1/properties/": [
+        ("get", "/api/v1/properties/{id}/"), ("patch", "/api/v1/properties/{id}/"),
+        ("post", "/api/v1/properties/{id}/photos/"), ("post", "/api/v1/properties/{id}/publish/"),
+        ("post", "/api/v1/properties/{id}/blocks/"), ("post", "/api/v1/properties/{id}/rates/"),
+        ("get", "/api/v1/properties/{id}/quote/"), ("delete", "/api/v1/properties/{id}/"),
+    ],
+    "/api/v1/bookings/": [
+        ("get", "/api/v1/bookings/{id}/"), ("post", "/api/v1/bookings/{id}/pay/"),
+        ("post", "/api/v1/bookings/{id}/approve/"), ("post", "/api/v1/bookings/{id}/decline/"),
+        ("post", "/api/v1/bookings/{id}/cancel/"),
+    ],
+    "/api/v1/negotiations/": [
+        ("get", "/api/v1/negotiations/{id}/"), ("get", "/api/v1/negotiations/{id}/events/"),
+        ("post", "/api/v1/negotiations/{id}/offers/"),
+        ("post", "/api/v1/negotiations/{id}/accept/"),
+        ("post", "/api/v1/negotiations/{id}/decline/"),
+        ("post", "/api/v1/negotiations/{id}/withdraw/"),
+        ("post", "/api/v1/negotiations/{id}/messages/"),
+    ],
+}  # fmt: skip
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the links above, on each ``POST`` 201."""
+    paths = result.get("paths", {})
+    for source, targets in LINKS.items():
+        created = paths.get(source, {}).get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        links = created.setdefault("links", {})
+        for method, target in targets:
+            operation = paths.get(target, {}).get(method)
+            if operation is not None:
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {"id": "$response.body#/id"},
+                }
+    return result

@@ -11,6 +11,7 @@ type, headers, body. Bounded here (``FUZZ_MAX_EXAMPLES``, default 12 per operati
 import os
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -33,19 +34,23 @@ def _uses_services() -> bool:
 
 @pytest.fixture
 def server_env(tmp_path):
-    if _uses_services():
-        env = services_env(
-            settings=settings,
-            connection=connection,
-            REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX + "-fuzz",
-            MEDIA_ROOT=str(tmp_path / "media"),
-            PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
-            **fuzz_runner.UNTHROTTLED,
-        )
-    else:
+    if not _uses_services():
         env = {**embedded_env(tmp_path), **fuzz_runner.UNTHROTTLED}
         manage("migrate", "--noinput", env=env)
-    return env
+        yield env
+        return
+    prefix = settings.REDIS_KEY_PREFIX + "-fuzz"
+    yield services_env(
+        settings=settings,
+        connection=connection,
+        REDIS_KEY_PREFIX=prefix,
+        MEDIA_ROOT=str(tmp_path / "media"),
+        PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
+        **fuzz_runner.UNTHROTTLED,
+    )
+    client = redis.Redis.from_url(settings.REDIS_URL)  # the server's cache keys
+    for key in client.scan_iter(match=f"{prefix}:*", count=500):
+        client.delete(key)
 
 
 def test_every_operation_as_guest_and_host_gives_no_5xx_and_matches_the_schema(
