@@ -48,14 +48,14 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
             user.save()
     except IntegrityError as exc:  # a concurrent registration won the race
         raise EmailTaken() from exc
-    transaction.on_commit(lambda: tasks.send_verification_email.delay(user.pk))
+    _queue_after_commit(tasks.send_verification_email, user.pk)
     return user
 
 
 @transaction.atomic
 def user_request_verification_email(*, user: User) -> None:
     if not user.is_email_verified:
-        transaction.on_commit(lambda: tasks.send_verification_email.delay(user.pk))
+        _queue_after_commit(tasks.send_verification_email, user.pk)
 
 
 @transaction.atomic
@@ -77,7 +77,7 @@ def password_reset_request(*, email: str) -> None:
     """Queue a reset email if the account exists. Says nothing either way (no enumeration)."""
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is not None:
-        transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk))
+        _queue_after_commit(tasks.send_password_reset_email, user.pk)
 
 
 def password_reset_link_parts(user: User) -> tuple[str, str]:
@@ -153,3 +153,10 @@ def document_review(
     document.reviewed_by = reviewer
     document.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by"])
     return document
+
+
+def _queue_after_commit(task, user_id: int) -> None:
+    """Queue an account email once the transaction commits. ``robust``: with the broker
+    down the account change still stands and answers 2xx; the failure is logged and the
+    user can ask for the email again (resend, a new reset request)."""
+    transaction.on_commit(lambda: task.delay(user_id), robust=True)

@@ -36,6 +36,10 @@ BEAT_SCHEDULE = {
         "task": "properties.tasks.sync_all_calendar_feeds",
         "schedule": crontab(minute=25),
     },
+    "requeue-unqueued-emails": {
+        "task": "notifications.tasks.requeue_unqueued_emails",
+        "schedule": 300.0,
+    },
     "recompute-superhosts": {
         "task": "bookings.tasks.recompute_superhosts",
         "schedule": crontab(hour=3, minute=30),

@@ -18,11 +18,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from rest_framework.exceptions import APIException
 
+from config.errors import ServiceUnavailable, is_outage
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
 from negotiation.models import Negotiation
 
 MAX_FRAME_BYTES = 16 * 1024
+TRY_AGAIN_LATER = 1013  # RFC 6455 close code
 BURST = 20  # frames
 REFILL_PER_SECOND = 10.0
 ACTIONS = {"offer", "accept", "decline", "withdraw", "message"}
@@ -74,7 +76,13 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=4401)
             return
-        negotiation = await _load(self.negotiation_id)
+        try:
+            negotiation = await _load(self.negotiation_id)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self.close(code=TRY_AGAIN_LATER)  # the database is down: reconnect later
+            return
         if negotiation is None:
             await self.close(code=4404)
             return
@@ -188,7 +196,12 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
             await self._error("invalid", "read needs an integer seq.", client_id)
             return
-        await _call("negotiation_read", negotiation_id=self.negotiation_id, user=self.user, seq=seq)
+        try:
+            await _call(
+                "negotiation_read", negotiation_id=self.negotiation_id, user=self.user, seq=seq
+            )
+        except Exception as exc:
+            await self._outage_or_raise(exc, client_id)
 
     async def _act(self, kind: str, content: dict, client_id):
         kwargs = {"negotiation_id": self.negotiation_id, "user": self.user}
@@ -210,7 +223,18 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
             code = codes if isinstance(codes, str) else "invalid"
             await self._error(code, str(exc.detail), client_id)
             return
+        except Exception as exc:
+            await self._outage_or_raise(exc, client_id)
+            return
         await self.send_json({"type": "ack", "client_id": client_id, "seq": outcome.seq})
+
+    async def _outage_or_raise(self, exc: Exception, client_id) -> None:
+        """The database (or Redis) is down: say so and keep the socket; the action's fate
+        shows in the event log once the service is back (the client re-syncs with
+        ``after``). Anything else is a bug and closes the socket as usual."""
+        if not is_outage(exc):
+            raise exc
+        await self._error("service_unavailable", ServiceUnavailable.default_detail, client_id)
 
     async def _error(self, code: str, detail: str, client_id) -> None:
         await self.send_json(

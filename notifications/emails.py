@@ -73,14 +73,20 @@ def send_logged_email(*, key: str, to: str, template: str, render_parts) -> str:
     return "sent"
 
 
+def email_key_and_template(notification: Notification) -> tuple[str, str]:
+    """The email log key of a notification's email, and its template."""
+    template = TEMPLATES[notification.kind]
+    return f"{notification.pk}:{template}", template
+
+
 def send_notification_email(notification_id: int) -> str:
     """Send the email of a notification once. Returns what happened (for logs and tests)."""
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is None or notification.kind not in TEMPLATES:
         return "nothing to send"
-    template = TEMPLATES[notification.kind]
+    key, template = email_key_and_template(notification)
     return send_logged_email(
-        key=f"{notification.pk}:{template}",
+        key=key,
         to=notification.user.email,
         template=template,
         render_parts=lambda: render(notification, template),

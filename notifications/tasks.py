@@ -21,3 +21,11 @@ SMTP_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 )
 def send_notification_email(self, notification_id: int) -> str:
     return emails.send_notification_email(notification_id)
+
+
+@shared_task
+def requeue_unqueued_emails() -> int:
+    """Queue the emails whose task could not reach the broker (a Redis outage)."""
+    from notifications.services import requeue_unqueued_emails as requeue
+
+    return requeue()

@@ -236,8 +236,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttles.AnonThrottle",
+        "config.throttles.UserThrottle",
         "config.throttles.ScopedWriteThrottle",  # views with a throttle_scope
     ],
     "DEFAULT_THROTTLE_RATES": {

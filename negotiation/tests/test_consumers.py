@@ -199,3 +199,34 @@ async def test_an_event_committed_during_replay_is_sent_once_in_order(monkeypatc
     await ws.send_json_to({"type": "ping"})
     assert await ws.receive_json_from(timeout=3) == {"type": "pong"}  # nothing else queued
     await ws.disconnect()
+
+
+async def test_a_database_outage_is_an_error_frame_or_close_1013_never_a_crash(monkeypatch):
+    """In-process counterpart of tests/faults (a real PostgreSQL stopped there)."""
+    from django.db import OperationalError
+
+    from negotiation import consumers
+
+    negotiation, guest, _host = await _setup()
+    ws = _socket(negotiation.pk, guest)
+    await ws.connect()
+    await _frames_until(ws, lambda f: f.get("type") == "event")
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(consumers.services, "negotiation_message", database_down)
+    await ws.send_json_to({"type": "message", "body": "hello?", "client_id": "m1"})
+    frame = (await _frames_until(ws, lambda f: f.get("client_id") == "m1"))[-1]
+    assert (frame["type"], frame["code"], frame["client_id"]) == (
+        "error", "service_unavailable", "m1",
+    )  # fmt: skip
+    await ws.send_json_to({"type": "ping"})
+    await _frames_until(ws, lambda f: f["type"] == "pong")  # still usable
+    await ws.disconnect()
+
+    monkeypatch.setattr(consumers, "_load", database_sync_to_async(database_down))
+    again = _socket(negotiation.pk, guest)
+    await again.connect()
+    assert (await again.receive_output(timeout=3))["code"] == consumers.TRY_AGAIN_LATER
+    await again.disconnect()

@@ -63,11 +63,25 @@ def test_any_other_error_outside_drf_stays_500():
     assert response.status_code == 500
 
 
-@pytest.mark.django_db
-def test_an_unreachable_throttle_cache_answers_503_not_500(monkeypatch):
+@pytest.fixture
+def throttle_cache_down(monkeypatch):
     def down(self, request, view):
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr("rest_framework.throttling.SimpleRateThrottle.allow_request", down)
+
+
+@pytest.mark.django_db
+def test_the_general_throttles_fail_open_when_their_cache_is_unreachable(throttle_cache_down):
     response = client_for(verified_guest()).get("/api/v1/auth/me/")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_login_throttles_fail_closed_with_503_not_500(throttle_cache_down):
+    from rest_framework.test import APIClient
+
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"email": "a@example.com", "password": "x"}, format="json"
+    )
     _assert_503(response.status_code, response.json(), response["Retry-After"])

@@ -1,19 +1,21 @@
 """Scenario 1: Redis dies during a negotiation (private Redis, killed with SIGKILL).
 
-Nothing may be lost and nobody may be told a lie: ``/readyz`` names what is down; a REST
-write is either stored and answered 2xx, or refused with a clean 503 in the documented
-shape and not stored; a socket left open through the outage never gets an ``ack`` for an
-action that was not stored; and once Redis is back a reconnecting socket replays every
-event it missed, with no gap and no duplicate."""
+Nothing may be lost and nobody may be told a lie: ``/readyz`` names what is down; REST
+writes still succeed and are stored (the general throttles fail open, live publishing is
+best effort, email tasks that cannot be queued are noted for a later sweep); a socket
+left open through the outage never gets an ``ack`` for an action that was not stored; and
+once Redis is back a reconnecting socket replays every event it missed, with no gap and
+no duplicate."""
 
 import asyncio
 import json
 
 import websockets
+from redis import Redis
 
 from tests.faults.conftest import call
 from tests.faults.private import migrate_and_seed, server_env
-from tests.live_server import running_server
+from tests.live_server import manage, running_server
 
 
 async def _connect(base, nid, token, after):
@@ -68,7 +70,7 @@ def test_redis_outage_loses_nothing_and_sockets_replay_afterwards(private, tmp_p
             loop.run_until_complete(guest_ws.close())
 
             redis.stop()
-            status, body, headers = call(base, "GET", "/readyz")
+            status, body, _ = call(base, "GET", "/readyz")
             assert status == 503
             assert body == {
                 "status": "unavailable",
@@ -94,28 +96,32 @@ def test_redis_outage_loses_nothing_and_sockets_replay_afterwards(private, tmp_p
             before = last_seq()
             outage = [call(base, *write) for write in writes]
             statuses = [status for status, _, _ in outage]
-            for status, body, headers in outage:
-                assert status in (200, 201, 503), (status, body)
-                if status == 503:
-                    assert body["type"] == "server_error"
-                    assert body["errors"][0]["code"] == "service_unavailable"
-                    assert headers["Retry-After"] == "5"
-            assert last_seq() - before == sum(s in (200, 201) for s in statuses)
+            # the general throttles fail open and publishing is best effort: stored, 2xx
+            for status, body, _headers in outage:
+                assert status in (200, 201), (status, body)
+            assert last_seq() - before == len(writes)
 
             redis.start()
             status, body, _ = call(base, "GET", "/readyz")
             assert status == 200, body
-            # Clients retry what was refused; the guest's socket is still disconnected.
-            for write, status in zip(writes, statuses, strict=True):
-                if status == 503:
-                    retried, body, _ = call(base, *write)
-                    assert retried in (200, 201), (retried, body)
             last = last_seq()
             assert last == start + socket_stored + len(writes)
             stored = postgres.query(
                 "SELECT seq FROM negotiation_event WHERE negotiation_id = %s ORDER BY seq", (nid,)
             )
             assert [seq for (seq,) in stored] == list(range(1, last + 1))
+
+            # The offers' emails could not be queued during the outage: noted, then queued
+            # by the sweep once Redis is back (the task lands in the broker's queue).
+            unqueued = "SELECT count(*) FROM notifications_emaillog WHERE last_error LIKE %s"
+            noted = postgres.query(unqueued, ("not queued%",))[0][0]
+            assert noted >= 1
+            sweep = "from notifications.services import requeue_unqueued_emails as r; print(r())"
+            assert int(manage("shell", "-c", sweep, env=env).split()[-1]) == noted
+            assert postgres.query(unqueued, ("not queued%",))[0][0] == 0
+            broker = Redis.from_url(redis.url)
+            assert broker.llen("celery") >= noted
+            broker.close()
 
             guest_again = loop.run_until_complete(_connect(base, nid, guest, start))
             missed = loop.run_until_complete(_events_until(guest_again, last))
