@@ -11,7 +11,7 @@ shape through the JSON handlers below.
 import logging
 import sys
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
@@ -81,6 +81,8 @@ class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):  # a form body over the caps
+            return exceptions.ParseError(str(exc), code="too_many_fields")
         if is_outage(exc):
             logger.warning("backing service unavailable: %r", exc)
             return ServiceUnavailable()

@@ -78,3 +78,34 @@ def test_cancel_response_schema_is_the_booking_with_its_refund():
 
     assert {"id", "status", "total", "refund"} <= set(component["properties"])
     assert {"409", "413", "503", "502"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "attr"),
+    [
+        ("/api/v1/bookings/", {"property": 2**70}, "property"),
+        ("/api/v1/negotiations/", {"property": 2**70}, "property"),
+        ("/api/v1/notifications/read/", {"ids": [2**70]}, "ids.0"),
+    ],
+)
+def test_ids_beyond_64_bits_are_400_not_500_on_sqlite(path, body, attr):
+    stay = {
+        "check_in": str(TODAY + timedelta(days=20)),
+        "check_out": str(TODAY + timedelta(days=22)),
+    }
+    body = {**stay, "guests": 1, "stay_type": "standard", **body}
+
+    response = client_for(verified_guest()).post(path, body)
+
+    assert_error(response, 400, "max_value", attr)
+
+
+def test_a_form_body_with_too_many_fields_is_400_not_500(settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"ids={i}" for i in range(1, 20))
+
+    response = client_for(verified_guest()).post(
+        "/api/v1/notifications/read/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert_error(response, 400, "too_many_fields")

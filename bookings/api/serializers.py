@@ -20,7 +20,7 @@ class MealsField(serializers.DictField):
 
 
 class BookingCreateSerializer(serializers.Serializer):
-    property = serializers.IntegerField(min_value=1)
+    property = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # SQLite: no bigger
     check_in = serializers.DateField()
     check_out = serializers.DateField()
     guests = serializers.IntegerField(min_value=1, max_value=100)

@@ -10,7 +10,7 @@ AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class NegotiationOpenSerializer(serializers.Serializer):
-    property = serializers.IntegerField(min_value=1)
+    property = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # SQLite: no bigger
     check_in = serializers.DateField()
     check_out = serializers.DateField()
     guests = serializers.IntegerField(min_value=1, max_value=100)

@@ -22,7 +22,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=500, required=False
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),  # SQLite: no bigger
+        max_length=500,
+        required=False,
     )
     all = serializers.BooleanField(required=False, default=False)
 

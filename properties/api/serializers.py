@@ -171,7 +171,9 @@ class PhotoUploadSerializer(serializers.Serializer):
 
 
 class PhotoOrderSerializer(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=30)
+    order = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=30
+    )
 
 
 class StayTypeOutSerializer(serializers.ModelSerializer):
