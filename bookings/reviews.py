@@ -74,11 +74,7 @@ def review_reply(*, review_id: int, host: User, text: str) -> Review:
     review = Review.objects.select_for_update().select_related("property").get(pk=review_id)
     if review.property.host_id != host.pk:  # only the listing's host may reply: others 404
         raise Review.DoesNotExist
-    if (
-        review.side != Review.Side.GUEST
-        or review.published_at is None
-        or review.host_reply
-    ):
+    if review.side != Review.Side.GUEST or review.published_at is None or review.host_reply:
         raise ReplyNotAllowed()
     review.host_reply = text
     review.host_reply_at = timezone.now()
