@@ -488,9 +488,11 @@ def booking_approve(*, booking_id: int, host: User, now: datetime | None = None)
     now = now or timezone.now()
     with transaction.atomic():
         booking = _for_update_as(booking_id, user=host, role="host")
-        if booking.status == BookingStatus.PENDING_HOST:
-            _check_not_lapsed(booking, now)
-        _transition_check(booking, BookingStatus.CONFIRMED)
+        if booking.status != BookingStatus.PENDING_HOST:
+            # awaiting_payment also leads to confirmed, but by the guest paying: there is
+            # no authorization for the host to capture (a fuzz-found 500)
+            raise InvalidTransition("Only a request waiting for the host can be approved.")
+        _check_not_lapsed(booking, now)
         _capture(booking)
         _transition(booking, BookingStatus.CONFIRMED, actor=host, reason="approved by host")
         return booking

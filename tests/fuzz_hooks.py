@@ -69,11 +69,7 @@ class BearerFromLogin:
 
 # Known bugs in code owned elsewhere, reported and pinned by strict xfail tests in
 # tests/test_fuzz_regressions.py; FUZZ_STRICT=1 reports them too.
-KNOWN_BUGS = {
-    # bookings/services.py booking_approve captures a booking awaiting payment, which has
-    # no card authorization: AttributeError, 500 (should be 409 invalid_transition).
-    ("POST", "/api/v1/bookings/{id}/approve/", 500),
-}
+KNOWN_BUGS: set[tuple[str, str, int]] = set()  # none open
 
 
 @schemathesis.hook

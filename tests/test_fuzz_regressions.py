@@ -52,11 +52,6 @@ def test_analytics_of_a_host_without_listings_is_all_zero_not_500():
     assert response.json()["properties"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bookings/services.py booking_approve captures a booking awaiting payment, which "
-    "has no card authorization (AttributeError, 500); reported, owned elsewhere",
-)
 def test_host_approving_a_booking_awaiting_payment_is_409_not_500():
     prop = bookable_property(instant_book=True)
     booking, _ = booking_services.booking_create(
