@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -152,10 +152,10 @@ def search_properties(params: dict) -> QuerySet[Property]:
         qs, ranked = _text_search(qs, q.strip())
         if ranked and not params.get("ordering"):
             ordering = ("-rank", "-pk")
-    covers = Prefetch(
-        "photos", queryset=Photo.objects.filter(is_cover=True), to_attr="cover_photos"
-    )
-    return qs.only(*LIST_FIELDS).order_by(*ordering).prefetch_related(covers)
+    # The cover's file name in the same query (one cover at most: constraint
+    # photo_one_cover), instead of a second query and a Photo instance per result.
+    cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).values("image")[:1]
+    return qs.only(*LIST_FIELDS).annotate(cover_image=Subquery(cover)).order_by(*ordering)
 
 
 def _bookable_for(qs, check_in, check_out):

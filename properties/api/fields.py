@@ -1,5 +1,6 @@
 """Serializer helpers: image URLs per storage, coordinates."""
 
+import functools
 import inspect
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -8,8 +9,14 @@ from rest_framework import serializers
 
 def _has_variants(storage) -> bool:
     """Whether the storage builds sized URLs: ``url(name, variant=...)`` (Cloudinary)."""
+    url = storage.url  # a bound method, also through Django's lazy default storage
+    return _takes_variant(getattr(url, "__func__", url))
+
+
+@functools.cache
+def _takes_variant(url_function) -> bool:
     try:
-        return "variant" in inspect.signature(storage.url).parameters
+        return "variant" in inspect.signature(url_function).parameters
     except (TypeError, ValueError):
         return False
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -234,9 +235,11 @@ class PropertyListSerializer(serializers.ModelSerializer):
         )
 
     def get_cover(self, prop) -> dict | None:
-        covers = getattr(prop, "cover_photos", None)
-        if covers is None:
-            covers = [p for p in prop.photos.all() if p.is_cover]
+        if hasattr(prop, "cover_image"):  # search results carry the cover's file name
+            if not prop.cover_image:
+                return None
+            return image_urls(FieldFile(None, Photo._meta.get_field("image"), prop.cover_image))
+        covers = [p for p in prop.photos.all() if p.is_cover]
         return image_urls(covers[0].image) if covers else None
 
 
