@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from rest_framework.exceptions import APIException
 
+from accounts.permissions import EmailUnverified
 from config.errors import ServiceUnavailable, is_outage
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
@@ -204,6 +205,10 @@ class NegotiationConsumer(AsyncJsonWebsocketConsumer):
             await self._outage_or_raise(exc, client_id)
 
     async def _act(self, kind: str, content: dict, client_id):
+        if not self.user.is_email_verified:  # as over REST (IsEmailVerified)
+            detail = str(EmailUnverified.default_detail)
+            await self._error(EmailUnverified.default_code, detail, client_id)
+            return
         kwargs = {"negotiation_id": self.negotiation_id, "user": self.user}
         try:
             if kind == "offer":

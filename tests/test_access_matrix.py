@@ -326,3 +326,43 @@ def test_access_matrix(operation):
     assert tuple(outcomes[a] for a in ACTORS) == MATRIX[operation], outcomes
     if operation == "WS /ws/negotiations/{negotiation_id}/":  # no such negotiation
         assert async_to_sync(_socket)(world, operation, "guest", 999_999) == 4404
+
+
+# --- A sixth actor: a party whose email is not verified -------------------------------------
+
+
+def _requires_verified_email(operation: str) -> bool:
+    """Whether the view of ``operation`` asks for ``IsEmailVerified`` for that method, as
+    declared by the view itself (``permission_classes`` or ``get_permissions``)."""
+    from types import SimpleNamespace
+
+    from accounts.permissions import IsEmailVerified
+
+    method, path = operation.split(" ", 1)
+    callback = dict(_routes(get_resolver().url_patterns))[path]
+    view = callback.cls(**getattr(callback, "initkwargs", {}))
+    view.request = SimpleNamespace(method=method)
+    return any(isinstance(p, IsEmailVerified) for p in view.get_permissions())
+
+
+VERIFIED_ONLY = [
+    op for op in operations() if not op.startswith("WS ") and _requires_verified_email(op)
+]
+
+
+def test_booking_and_negotiating_need_a_verified_email():
+    assert set(VERIFIED_ONLY) == {
+        "POST /api/v1/bookings/",
+        "POST /api/v1/negotiations/",
+        *(f"POST {N}{action}/" for action in ("offers", "accept", "decline", "withdraw")),
+        f"POST {N}messages/",
+    }  # reading (and read receipts) stays open; the socket refuses the same actions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("operation", VERIFIED_ONLY)
+def test_an_unverified_party_gets_403_email_unverified(operation):
+    world = World()
+    User.objects.filter(pk=world.guest.pk).update(email_verified_at=None)
+    world.guest.refresh_from_db()
+    assert _outcome(_http(world, operation, "guest")) == "403:email_unverified"

@@ -230,3 +230,23 @@ async def test_a_database_outage_is_an_error_frame_or_close_1013_never_a_crash(m
     await again.connect()
     assert (await again.receive_output(timeout=3))["code"] == consumers.TRY_AGAIN_LATER
     await again.disconnect()
+
+
+async def test_an_unverified_party_may_watch_but_not_act_as_over_rest():
+    negotiation, guest, _host = await _setup()
+    guest.email_verified_at = None
+    await database_sync_to_async(guest.save)(update_fields=["email_verified_at"])
+    ws = _socket(negotiation.pk, guest)
+    await ws.connect()
+    await _frames_until(ws, lambda f: f.get("type") == "event")
+    before = await database_sync_to_async(
+        lambda: Negotiation.objects.get(pk=negotiation.pk).last_seq
+    )()
+    await ws.send_json_to({"type": "message", "body": "hi", "client_id": "u1"})
+    frame = (await _frames_until(ws, lambda f: f.get("client_id") == "u1"))[-1]
+    assert (frame["type"], frame["code"]) == ("error", "email_unverified")
+    after = await database_sync_to_async(
+        lambda: Negotiation.objects.get(pk=negotiation.pk).last_seq
+    )()
+    assert after == before
+    await ws.disconnect()
