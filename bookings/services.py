@@ -7,6 +7,9 @@ checks for overlap and inserts, all in one transaction; on PostgreSQL the
 exclusion constraint ``booking_no_overlap`` is the backstop and its violation
 (SQLSTATE 23P01) is answered as ``409 dates_unavailable``. On SQLite the
 transaction is IMMEDIATE, so check and insert cannot interleave.
+
+Status changes and their history live in ``bookings.transitions``, payment steps in
+``bookings.charges``, the periodic sweeps in ``bookings.sweeps``.
 """
 
 import hashlib
@@ -23,17 +26,17 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from bookings import events
-from bookings.models import (
-    TRANSITIONS,
-    Booking,
-    BookingStatus,
-    BookingStatusChange,
-    Payment,
-)
-from bookings.payments import get_gateway
+from bookings import charges
+from bookings.models import Booking, BookingStatus
 from bookings.refunds import Refund, RefundInput, compute_refund
-from bookings.reminders import invite_reviews
+from bookings.transitions import (
+    check_transition,
+    expire,
+    hold_lapsed,
+    lock_booking,
+    record,
+    transition,
+)
 from config.errors import ApplicationError, ConflictError, InvalidTransition
 
 logger = logging.getLogger(__name__)
@@ -123,7 +126,7 @@ def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: dateti
         .overlapping(start, end)
     )
     for booking in lapsed:
-        _expire(booking, now=now)
+        expire(booking, now=now)
 
 
 def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime) -> None:
@@ -159,114 +162,6 @@ def insert_booking(booking: Booking, *, negotiation_id: int | None = None) -> Bo
         except_id=negotiation_id,
     )
     return booking
-
-
-# --- transitions ---------------------------------------------------------------------------
-
-
-def _record(booking: Booking, *, from_status: str, actor: User | None, reason: str = "") -> None:
-    BookingStatusChange.objects.create(
-        booking=booking,
-        from_status=from_status,
-        to_status=booking.status,
-        actor=actor,
-        reason=reason,
-    )
-    events.booking_published(
-        booking, f"booking.{booking.status}", actor_id=actor.pk if actor else None
-    )
-
-
-def _transition(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> None:
-    """The one place a booking changes status: checks the table, writes, records history."""
-    if to_status not in TRANSITIONS[booking.status]:
-        raise InvalidTransition(
-            f"A booking that is {booking.get_status_display().lower()} cannot become {to_status}."
-        )
-    from_status = booking.status
-    booking.status = to_status
-    if to_status not in (BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT):
-        booking.hold_expires_at = None
-    booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
-    _record(booking, from_status=from_status, actor=actor, reason=reason)
-
-
-def _lock_booking(booking_id: int) -> Booking:
-    return Booking.objects.select_for_update().select_related("property").get(pk=booking_id)
-
-
-def _hold_lapsed(booking: Booking, now: datetime) -> bool:
-    return booking.hold_expires_at is not None and booking.hold_expires_at <= now
-
-
-def _expire(booking: Booking, *, now: datetime) -> None:
-    _void_authorization(booking)
-    _transition(booking, BookingStatus.EXPIRED, actor=None, reason="hold expired")
-
-
-# --- payments -------------------------------------------------------------------------------
-
-
-def _payment(booking: Booking, kind: str, amount: Decimal, reference: str, key: str) -> Payment:
-    return Payment.objects.create(
-        booking=booking,
-        kind=kind,
-        amount=amount,
-        currency=booking.currency,
-        status=Payment.Status.SUCCEEDED,
-        gateway=get_gateway().name,
-        gateway_reference=reference,
-        idempotency_key=key,
-    )
-
-
-def _authorize(booking: Booking, token: str) -> Payment:
-    key = f"booking-{booking.pk}-authorize-{booking.payments.count()}"
-    result = get_gateway().authorize(
-        token=token, amount=booking.total, currency=booking.currency, idempotency_key=key
-    )
-    return _payment(booking, Payment.Kind.AUTHORIZE, booking.total, result.reference, key)
-
-
-def _authorization(booking: Booking) -> Payment | None:
-    return booking.payments.filter(kind=Payment.Kind.AUTHORIZE).order_by("-pk").first()
-
-
-def _capture(booking: Booking) -> Payment:
-    authorization = _authorization(booking)
-    key = f"booking-{booking.pk}-capture"
-    result = get_gateway().capture(
-        reference=authorization.gateway_reference,
-        amount=booking.total,
-        currency=booking.currency,
-        idempotency_key=key,
-    )
-    return _payment(booking, Payment.Kind.CAPTURE, booking.total, result.reference, key)
-
-
-def _void_authorization(booking: Booking) -> None:
-    authorization = _authorization(booking)
-    if authorization is None or booking.payments.filter(kind=Payment.Kind.CAPTURE).exists():
-        return
-    key = f"booking-{booking.pk}-void"
-    if Payment.objects.filter(idempotency_key=key).exists():
-        return
-    result = get_gateway().void(reference=authorization.gateway_reference, idempotency_key=key)
-    _payment(booking, Payment.Kind.VOID, Decimal(0), result.reference, key)
-
-
-def _refund(booking: Booking, amount: Decimal) -> None:
-    capture = booking.payments.filter(kind=Payment.Kind.CAPTURE).first()
-    if capture is None or amount <= 0:
-        return
-    key = f"booking-{booking.pk}-refund"
-    result = get_gateway().refund(
-        reference=capture.gateway_reference,
-        amount=amount,
-        currency=booking.currency,
-        idempotency_key=key,
-    )
-    _payment(booking, Payment.Kind.REFUND, amount, result.reference, key)
 
 
 # --- use-cases -------------------------------------------------------------------------------
@@ -421,10 +316,10 @@ def _create_locked(
         )
     )
     if payment_token:
-        _authorize(booking, payment_token)
+        charges.authorize(booking, payment_token)
         if status == BookingStatus.CONFIRMED:
-            _capture(booking)
-    _record(booking, from_status="", actor=guest, reason="created")
+            charges.capture(booking)
+    record(booking, from_status="", actor=guest, reason="created")
     return booking
 
 
@@ -465,13 +360,13 @@ def booking_create_agreed(
         ),
         negotiation_id=negotiation_id,
     )
-    _record(booking, from_status="", actor=guest, reason="negotiated price accepted")
+    record(booking, from_status="", actor=guest, reason="negotiated price accepted")
     return booking
 
 
 def _for_update_as(booking_id: int, *, user: User, role: str) -> Booking:
     """Lock the booking; only its guest (``role="guest"``) or host may act. Others: 404."""
-    booking = _lock_booking(booking_id)
+    booking = lock_booking(booking_id)
     allowed = booking.guest_id if role == "guest" else booking.property.host_id
     if user.pk != allowed:
         raise Booking.DoesNotExist
@@ -479,8 +374,8 @@ def _for_update_as(booking_id: int, *, user: User, role: str) -> Booking:
 
 
 def _check_not_lapsed(booking: Booking, now: datetime) -> None:
-    if _hold_lapsed(booking, now):
-        _expire(booking, now=now)
+    if hold_lapsed(booking, now):
+        expire(booking, now=now)
         raise HoldExpired()
 
 
@@ -493,8 +388,8 @@ def booking_approve(*, booking_id: int, host: User, now: datetime | None = None)
             # no authorization for the host to capture (a fuzz-found 500)
             raise InvalidTransition("Only a request waiting for the host can be approved.")
         _check_not_lapsed(booking, now)
-        _capture(booking)
-        _transition(booking, BookingStatus.CONFIRMED, actor=host, reason="approved by host")
+        charges.capture(booking)
+        transition(booking, BookingStatus.CONFIRMED, actor=host, reason="approved by host")
         return booking
 
 
@@ -503,8 +398,8 @@ def booking_decline(*, booking_id: int, host: User, reason: str = "") -> Booking
         booking = _for_update_as(booking_id, user=host, role="host")
         if booking.status != BookingStatus.PENDING_HOST:
             raise InvalidTransition("Only a request waiting for the host can be declined.")
-        _void_authorization(booking)
-        _transition(booking, BookingStatus.DECLINED, actor=host, reason=reason or "declined")
+        charges.void_authorization(booking)
+        transition(booking, BookingStatus.DECLINED, actor=host, reason=reason or "declined")
         return booking
 
 
@@ -517,9 +412,9 @@ def booking_pay(
         if booking.status != BookingStatus.AWAITING_PAYMENT:
             raise InvalidTransition("Only a booking waiting for payment can be paid.")
         _check_not_lapsed(booking, now)
-        _authorize(booking, payment_token)
-        _capture(booking)
-        _transition(booking, BookingStatus.CONFIRMED, actor=guest, reason="paid")
+        charges.authorize(booking, payment_token)
+        charges.capture(booking)
+        transition(booking, BookingStatus.CONFIRMED, actor=guest, reason="paid")
         return booking
 
 
@@ -529,7 +424,7 @@ def booking_cancel(
     """Cancel as the guest or the host; returns the booking and the refund issued."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _lock_booking(booking_id)
+        booking = lock_booking(booking_id)
         by_host = user.pk == booking.property.host_id
         if not by_host and user.pk != booking.guest_id:
             raise Booking.DoesNotExist
@@ -537,25 +432,18 @@ def booking_cancel(
             if by_host:
                 raise InvalidTransition("A host declines a request instead of cancelling it.")
             _check_not_lapsed(booking, now)
-            _void_authorization(booking)
-            _transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
+            charges.void_authorization(booking)
+            transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
             return booking, None
-        _transition_check(booking, BookingStatus.CANCELLED)
+        check_transition(booking, BookingStatus.CANCELLED)
         refund = compute_refund(_refund_input(booking, now=now, by_host=by_host))
-        _refund(booking, refund.amount)
+        charges.refund(booking, refund.amount)
         booking.price = {**booking.price, "refund": refund.as_dict()}
         booking.save(update_fields=["price"])
         if by_host:
             _count_host_cancellation(booking.property.host_id)
-        _transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
+        transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
         return booking, refund
-
-
-def _transition_check(booking: Booking, to_status: str) -> None:
-    if to_status not in TRANSITIONS[booking.status]:
-        raise InvalidTransition(
-            f"A booking that is {booking.get_status_display().lower()} cannot become {to_status}."
-        )
 
 
 def _count_host_cancellation(host_id: int) -> None:
@@ -590,45 +478,3 @@ def _refund_input(booking: Booking, *, now: datetime, by_host: bool) -> RefundIn
         currency=booking.currency,
         by_host=by_host,
     )
-
-
-# --- periodic work (idempotent, bounded, safe when two runs overlap) ---------------------------
-
-
-def bookings_expire_lapsed(*, now: datetime | None = None, batch: int = 200) -> int:
-    now = now or timezone.now()
-    with transaction.atomic():
-        lapsed = list(
-            Booking.objects.select_for_update(skip_locked=True)
-            .select_related("property")
-            .filter(
-                status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
-                hold_expires_at__lte=now,
-            )
-            .order_by("hold_expires_at")[:batch]
-        )
-        for booking in lapsed:
-            _expire(booking, now=now)
-    return len(lapsed)
-
-
-def bookings_complete_finished(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Confirmed stays whose check-out date has passed in the property's time zone."""
-    now = now or timezone.now()
-    done = 0
-    with transaction.atomic():
-        candidates = (
-            Booking.objects.select_for_update(skip_locked=True)
-            .select_related("property")
-            .filter(status=BookingStatus.CONFIRMED, check_out__lte=now.date() + timedelta(days=1))
-            .order_by("check_out")[:batch]
-        )
-        for booking in candidates:
-            local_today = now.astimezone(ZoneInfo(booking.property.timezone or "UTC")).date()
-            if booking.check_out <= local_today:
-                booking.completed_at = now
-                booking.save(update_fields=["completed_at"])
-                _transition(booking, BookingStatus.COMPLETED, actor=None, reason="stay finished")
-                invite_reviews(booking)
-                done += 1
-    return done

@@ -22,7 +22,7 @@ def seed() -> dict:
     from accounts.models import User
     from accounts.services import document_submit
     from accounts.tests.factories import png_upload as small_png
-    from bookings import reviews
+    from bookings import reviews, sweeps
     from bookings import services as booking_services
     from negotiation import services as negotiation_services
     from properties.models import AvailabilityBlock, SeasonalRate
@@ -76,7 +76,7 @@ def seed() -> dict:
     # A finished stay: booked three weeks ago for last week, completed, reviewed by both.
     with time_machine.travel(now - timedelta(days=21), tick=False):
         past = book(instant, -14, 3, "tok_ok")  # 7 days ahead of that day
-    booking_services.bookings_complete_finished()
+    sweeps.bookings_complete_finished()
     review = reviews.review_submit(booking_id=past.pk, author=guest, overall=5, text="Lovely.")
     reviews.review_submit(booking_id=past.pk, author=host, overall=5, text="Great guest.")
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from bookings import reminders, services
+from bookings import reminders, sweeps
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import bookable_property, verified_guest
 from config.celery_app import app
@@ -73,7 +73,7 @@ def test_completion_invites_both_sides_to_review():
     booking = _booking(
         prop, check_in=timezone.now().date() - timedelta(days=3), status=BookingStatus.CONFIRMED
     )
-    assert services.bookings_complete_finished() == 1
+    assert sweeps.bookings_complete_finished() == 1
     invited = set(
         Notification.objects.filter(kind="review.invitation").values_list("user_id", flat=True)
     )

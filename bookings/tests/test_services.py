@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from bookings import reviews, services
+from bookings import reviews, services, sweeps, transitions
 from bookings.models import TRANSITIONS, Booking, BookingStatus, BookingStatusChange, Review
 from bookings.superhost import superhosts_recompute
 from bookings.tests.factories import bookable_property, verified_guest
@@ -48,14 +48,14 @@ def test_transition_table(source, target):
     booking.refresh_from_db()
     if target in TRANSITIONS[source]:
         with transaction.atomic():
-            services._transition(booking, target, actor=None, reason="test")
+            transitions.transition(booking, target, actor=None, reason="test")
         assert Booking.objects.get(pk=booking.pk).status == target
         assert BookingStatusChange.objects.filter(
             booking=booking, from_status=source, to_status=target
         ).exists()
     else:
         with pytest.raises(InvalidTransition), transaction.atomic():
-            services._transition(booking, target, actor=None)
+            transitions.transition(booking, target, actor=None)
         assert Booking.objects.get(pk=booking.pk).status == source
 
 
@@ -107,10 +107,10 @@ def test_expiry_sweep_records_lapsed_holds_and_voids_authorizations():
     prop = bookable_property(instant_book=False)
     booking = _book(prop, verified_guest())
     assert booking.status == BookingStatus.PENDING_HOST
-    assert services.bookings_expire_lapsed() == 0
+    assert sweeps.bookings_expire_lapsed() == 0
     later = timezone.now() + timedelta(hours=25)
-    assert services.bookings_expire_lapsed(now=later) == 1
-    assert services.bookings_expire_lapsed(now=later) == 0  # idempotent
+    assert sweeps.bookings_expire_lapsed(now=later) == 1
+    assert sweeps.bookings_expire_lapsed(now=later) == 0  # idempotent
     booking.refresh_from_db()
     assert booking.status == BookingStatus.EXPIRED
     assert list(booking.payments.values_list("kind", flat=True)) == ["authorize", "void"]
@@ -124,9 +124,9 @@ def test_completion_waits_for_check_out_in_the_property_time_zone():
     before = datetime.combine(
         check_out, datetime.min.time(), ZoneInfo("Pacific/Auckland")
     ) - timedelta(minutes=1)
-    assert services.bookings_complete_finished(now=before) == 0
+    assert sweeps.bookings_complete_finished(now=before) == 0
     after = before + timedelta(minutes=2)
-    assert services.bookings_complete_finished(now=after) == 1
+    assert sweeps.bookings_complete_finished(now=after) == 1
     booking.refresh_from_db()
     assert booking.status == BookingStatus.COMPLETED and booking.completed_at is not None
 
@@ -228,4 +228,4 @@ def test_time_travel_keeps_lazy_expiry_consistent_with_the_sweep():
         services.booking_pay(booking_id=booking.pk, guest=guest, payment_token="tok_ok")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PAYMENT  # the refused call rolled back
-    assert services.bookings_expire_lapsed(now=timezone.now() + timedelta(minutes=31)) == 1
+    assert sweeps.bookings_expire_lapsed(now=timezone.now() + timedelta(minutes=31)) == 1
