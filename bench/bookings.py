@@ -242,31 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=3000, help="throughput phase")
     parser.add_argument("--rounds", type=int, default=20, help="contention phase")
-    parser.add_argument("--processes", type=int, default=2, help="daphne processes")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0,
-        metavar="SECONDS",
-        help="first wait up to this long for a 1-minute load average under 1",
-    )
-    parser.add_argument(
-        "--conn-max-age",
-        default=None,
-        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed 0)",
-    )
-    parser.add_argument(
-        "--pool",
-        default=None,
-        help="DB_POOL_MAX_SIZE for the servers (default: unset, the deployed 10; 0: no pool)",
-    )
+    common.add_server_options(parser)
     args = parser.parse_args(argv)
 
-    env = common.bench_env()
-    if args.conn_max_age is not None:
-        env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
-    if args.pool is not None:
-        env["DB_POOL_MAX_SIZE"] = str(args.pool)
+    env = common.bench_env(args)
     common.ensure_database(env["DATABASE_URL"])
     common.setup_django(env, "config.settings.production")
     common.migrate()

@@ -36,8 +36,40 @@ def log(message: str) -> None:
 # --- environment and database -------------------------------------------------------------
 
 
-def bench_env() -> dict[str, str]:
-    """The environment shared by this process and the servers it starts."""
+def add_server_options(parser) -> None:
+    """The options every HTTP benchmark has: servers, connections, a quiet machine."""
+    parser.add_argument("--processes", type=int, default=2, help="daphne processes")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long for a 1-minute load average under 1",
+    )
+    parser.add_argument(
+        "--conn-max-age",
+        default=None,
+        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed 0)",
+    )
+    parser.add_argument(
+        "--pool",
+        default=None,
+        help="DB_POOL_MAX_SIZE for the servers (default: unset, the deployed 10; 0: no pool)",
+    )
+
+
+def bench_env(args=None) -> dict[str, str]:
+    """The environment shared by this process and the servers it starts; ``args`` of
+    :func:`add_server_options` override how the servers connect to PostgreSQL."""
+    env = _base_env()
+    if getattr(args, "conn_max_age", None) is not None:
+        env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
+    if getattr(args, "pool", None) is not None:
+        env["DB_POOL_MAX_SIZE"] = str(args.pool)
+    return env
+
+
+def _base_env() -> dict[str, str]:
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     name = urlsplit(database_url).path.lstrip("/")
     if not database_url.startswith(("postgres://", "postgresql://")):

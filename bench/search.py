@@ -87,20 +87,24 @@ def _validated(query: dict) -> dict:
     return dict(serializer.validated_data)
 
 
-def first_page(params: dict) -> list:
-    """What the list view does for page 1: the lookahead slice, prefetch included."""
+def _search(params: dict):
+    """The search as the list view runs it (only the result card's columns)."""
+    from properties.api.serializers import PropertyListSerializer
     from properties.search import search_properties
 
-    return list(search_properties(params)[: PAGE_SIZE + 1])
+    return search_properties(params, columns=PropertyListSerializer.columns())
+
+
+def first_page(params: dict) -> list:
+    """What the list view does for page 1: the lookahead slice, cover included."""
+    return list(_search(params)[: PAGE_SIZE + 1])
 
 
 def _sql_only(params: dict) -> float:
     """The main query's SQL alone, executed and fetched through a cursor: no ORM."""
     from django.db import connection
 
-    from properties.search import search_properties
-
-    sql, sql_params = search_properties(params)[: PAGE_SIZE + 1].query.sql_with_params()
+    sql, sql_params = _search(params)[: PAGE_SIZE + 1].query.sql_with_params()
     with connection.cursor() as cursor:
         started = time.perf_counter()
         cursor.execute(sql, sql_params)
@@ -134,9 +138,8 @@ def measure_db(queries: dict[str, list[dict]]) -> tuple[dict, dict]:
 
 
 def explain(query: dict) -> str:
-    from properties.search import search_properties
 
-    qs = search_properties(_validated(query))[: PAGE_SIZE + 1]
+    qs = _search(_validated(query))[: PAGE_SIZE + 1]
     return qs.explain(analyze=True, buffers=True)
 
 
@@ -215,33 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300, help="per shape")
     parser.add_argument("--concurrency", type=int, default=16, help="clients for throughput")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
-    parser.add_argument("--processes", type=int, default=2, help="daphne processes")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0,
-        metavar="SECONDS",
-        help="first wait up to this long for a 1-minute load average under 1",
-    )
+    common.add_server_options(parser)
     parser.add_argument("--no-http", action="store_true", help="database figures only")
     parser.add_argument("--reset", action="store_true", help="drop the bench database first")
-    parser.add_argument(
-        "--conn-max-age",
-        default=None,
-        help="DB_CONN_MAX_AGE for the servers (default: unset, the deployed 0)",
-    )
-    parser.add_argument(
-        "--pool",
-        default=None,
-        help="DB_POOL_MAX_SIZE for the servers (default: unset, the deployed 10; 0: no pool)",
-    )
     args = parser.parse_args(argv)
 
-    env = common.bench_env()
-    if args.conn_max_age is not None:
-        env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
-    if args.pool is not None:
-        env["DB_POOL_MAX_SIZE"] = str(args.pool)
+    env = common.bench_env(args)
     if args.reset:
         common.drop_database(env["DATABASE_URL"])
     common.ensure_database(env["DATABASE_URL"])

@@ -103,27 +103,10 @@ def _amenity_codes(value: str) -> list[str]:
     return codes
 
 
-# What a result card shows (PropertyListSerializer): loading only these keeps the long
-# text columns and a few dozen unused ones out of every search.
-LIST_FIELDS = (
-    "id",
-    "title",
-    "property_type",
-    "city",
-    "country",
-    "latitude",
-    "longitude",
-    "max_guests",
-    "instant_book",
-    "accepts_offers",
-    "currency",
-    "base_nightly_price",
-    "rating_avg",
-    "review_count",
-)
-
-
-def search_properties(params: dict) -> QuerySet[Property]:
+def search_properties(params: dict, *, columns: list[str] | None = None) -> QuerySet[Property]:
+    """Published listings matching ``params``, first-page ready. ``columns``: load only
+    these (what a result card shows, ``PropertyListSerializer.columns()``), keeping the
+    long text columns and a few dozen unused ones out of every search."""
     qs = Property.objects.filter(status=Property.Status.PUBLISHED)
     if city := params.get("city"):
         qs = qs.filter(city__iexact=city.strip())
@@ -155,7 +138,9 @@ def search_properties(params: dict) -> QuerySet[Property]:
     # The cover's file name in the same query (one cover at most: constraint
     # photo_one_cover), instead of a second query and a Photo instance per result.
     cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).values("image")[:1]
-    return qs.only(*LIST_FIELDS).annotate(cover_image=Subquery(cover)).order_by(*ordering)
+    if columns:
+        qs = qs.only(*columns)
+    return qs.annotate(cover_image=Subquery(cover)).order_by(*ordering)
 
 
 def _bookable_for(qs, check_in, check_out):

@@ -234,6 +234,16 @@ class PropertyListSerializer(serializers.ModelSerializer):
             "cover",
         )
 
+    @classmethod
+    def columns(cls) -> list[str]:
+        """The model columns these fields read: all that a search needs to load (worked
+        out once per class: building a serializer's fields is not free on a hot path)."""
+        if "_columns" not in cls.__dict__:
+            concrete = {field.attname for field in Property._meta.concrete_fields}
+            sources = (field.source for field in cls().fields.values())
+            cls._columns = [source for source in sources if source in concrete]
+        return cls._columns
+
     def get_cover(self, prop) -> dict | None:
         if hasattr(prop, "cover_image"):  # search results carry the cover's file name
             if not prop.cover_image:

@@ -43,7 +43,8 @@ class PropertyListCreateView(generics.GenericAPIView):
     )
     def get(self, request):
         params = _valid(SearchParams, request.query_params)
-        page = self.paginate_queryset(search_properties(params))
+        results = search_properties(params, columns=s.PropertyListSerializer.columns())
+        page = self.paginate_queryset(results)
         return self.get_paginated_response(s.PropertyListSerializer(page, many=True).data)
 
     @extend_schema(
