@@ -231,3 +231,11 @@ def migrate_and_seed(env: dict, *, properties=0, guests=0, negotiation=False) ->
         raise RuntimeError(result.stderr)
     line = next(li for li in result.stdout.splitlines() if li.startswith("SEED"))
     return json.loads(line[4:])
+
+
+def negotiation_last_seq(postgres: PrivatePostgres, negotiation_id: int) -> int:
+    """The negotiation's last event ``seq``, read straight from the private database."""
+    rows = postgres.query(
+        "SELECT last_seq FROM negotiation_negotiation WHERE id = %s", (negotiation_id,)
+    )
+    return rows[0][0]

@@ -14,7 +14,7 @@ import websockets
 from redis import Redis
 
 from tests.faults.conftest import call
-from tests.faults.private import migrate_and_seed, server_env
+from tests.faults.private import migrate_and_seed, negotiation_last_seq, server_env
 from tests.live_server import manage, running_server
 
 
@@ -54,9 +54,7 @@ def test_redis_outage_loses_nothing_and_sockets_replay_afterwards(private, tmp_p
     start = nego["last_seq"]
 
     def last_seq() -> int:
-        return postgres.query("SELECT last_seq FROM negotiation_negotiation WHERE id = %s", (nid,))[
-            0
-        ][0]
+        return negotiation_last_seq(postgres, nid)
 
     loop = asyncio.new_event_loop()
     try:

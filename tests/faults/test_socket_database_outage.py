@@ -8,7 +8,7 @@ import asyncio
 import json
 
 from tests.faults.conftest import call
-from tests.faults.private import migrate_and_seed, server_env
+from tests.faults.private import migrate_and_seed, negotiation_last_seq, server_env
 from tests.faults.test_redis_outage import _answer, _connect, _events_until
 from tests.live_server import running_server
 
@@ -28,8 +28,7 @@ def test_socket_action_during_a_database_outage_is_never_acked_unstored(private,
     start = nego["last_seq"]
 
     def last_seq() -> int:
-        rows = postgres.query("SELECT last_seq FROM negotiation_negotiation WHERE id = %s", (nid,))
-        return rows[0][0]
+        return negotiation_last_seq(postgres, nid)
 
     loop = asyncio.new_event_loop()
     try:
