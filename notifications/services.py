@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import REDIS_OUTAGE
 from notifications.events import publish_to_users
 from notifications.models import EmailLog, Notification, NotificationPreference
 
@@ -40,7 +41,7 @@ def queue_notification_email(notification_id: int) -> bool:
     try:
         send_notification_email.delay(notification_id)
         return True
-    except Exception as exc:  # kombu/redis raise several kinds; all mean "not queued"
+    except REDIS_OUTAGE as exc:  # the broker is unreachable: anything else is a bug
         logger.warning("email of notification %s not queued: %s", notification_id, exc)
         notification = Notification.objects.select_related("user").get(pk=notification_id)
         key, template = email_key_and_template(notification)
