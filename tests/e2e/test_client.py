@@ -269,3 +269,42 @@ def test_host_creates_and_publishes_a_listing_with_errors_in_words(
     prop = Property.objects.get(pk=pid)
     assert prop.status == "published" and prop.photos.count() == 3
     assert prop.blocks.count() == 1
+
+
+def test_forgotten_password_reset_through_the_emailed_link(live_server_url, shots):
+    from accounts.services import password_reset_link_parts
+
+    guest = usable_password(verified_guest())
+    uid, token = password_reset_link_parts(guest)  # what the emailed link carries
+    new_password = "a-brand-new-passphrase"
+    errors: list[str] = []
+
+    with browser() as chromium:
+        page = new_page(chromium, live_server_url, errors=errors, viewport=PHONE)
+        page.goto("/#/login")
+        page.get_by_role("link", name="Forgot your password?").click()
+        page.get_by_label("Email").fill(guest.email)
+        page.get_by_role("button", name="Send me a link").click()
+        page.get_by_role("heading", name="Check your email").wait_for()
+
+        page.goto(f"/reset-password?uid={uid}&token={token}")
+        page.get_by_role("heading", name="Choose a new password").wait_for()
+        page.get_by_label("New password", exact=True).fill("short")  # refused in words, not JSON
+        page.get_by_role("button", name="Save the new password").click()
+        refusal = page.locator('[data-error-for="new_password"]')
+        refusal.wait_for()
+        assert "short" in refusal.inner_text().lower() and "{" not in refusal.inner_text()
+        page.get_by_label("New password", exact=True).fill(new_password)
+        page.get_by_role("button", name="Save the new password").click()
+        page.wait_for_url(re.compile(r"#/login$"))
+        page.screenshot(path=str(shots / "13-password-reset-phone.png"), full_page=True)
+        login(page, guest.email, new_password)
+
+        # The link works once.
+        again = new_page(chromium, live_server_url, errors=errors)
+        again.goto(f"/reset-password?uid={uid}&token={token}")
+        again.get_by_label("New password", exact=True).fill("yet-another-passphrase")
+        again.get_by_role("button", name="Save the new password").click()
+        again.locator('[data-error-for=""]').wait_for()
+        assert "link" in again.locator('[data-error-for=""]').inner_text().lower()
+    _no_console_errors(errors)

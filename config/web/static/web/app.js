@@ -10,6 +10,8 @@
     [/^\/$/, "search"],
     [/^\/login$/, "login"],
     [/^\/signup$/, "signup"],
+    [/^\/forgot$/, "forgot"],
+    [/^\/reset$/, "resetPassword"],
     [/^\/logout$/, "logout"],
     [/^\/become-host$/, "becomeHost"],
     [/^\/p\/(?<id>\d+)$/, "property"],
@@ -110,8 +112,8 @@
       }
       history.replaceState(null, "", "/#/");
     } else if (location.pathname === "/reset-password") {
-      history.replaceState(null, "", "/#/login");
-      P.toast("Password reset by link is not in this client yet; use the API.");
+      const link = new URLSearchParams({ uid: params.get("uid") || "", token: params.get("token") || "" });
+      history.replaceState(null, "", "/#/reset?" + link.toString());
     }
   }
 

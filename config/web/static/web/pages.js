@@ -31,6 +31,7 @@
       P.formError(),
       submit,
       h("p", {}, "New here? ", h("a", { href: "#/signup" }, "Create an account")),
+      h("p", {}, h("a", { href: "#/forgot" }, "Forgot your password?")),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -64,6 +65,52 @@
         const body = await P.post("auth/token/", { email: data.email, password: data.password });
         P.toast("Welcome! We sent you an email to verify your address.");
         afterLogin(body.user);
+      });
+    });
+    P.render(form);
+  };
+
+  pages.forgot = function () {
+    const submit = h("button", { type: "submit" }, "Send me a link");
+    const form = h(
+      "form",
+      { class: "card narrow", "aria-labelledby": "forgot-title" },
+      h("h1", { id: "forgot-title" }, "Reset your password"),
+      P.field("Email", "email", { type: "email", autocomplete: "email", required: true }),
+      P.formError(),
+      submit,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      P.act(form, submit, async () => {
+        await P.post("auth/password-reset/", P.formData(form));
+        P.render(
+          h("h1", {}, "Check your email"),
+          h("p", {}, "If an account uses that address, we sent it a link to choose a new password."),
+        );
+      });
+    });
+    P.render(form);
+  };
+
+  // The emailed link (/reset-password?uid=&token=) lands here.
+  pages.resetPassword = function (_match, params) {
+    const submit = h("button", { type: "submit" }, "Save the new password");
+    const form = h(
+      "form",
+      { class: "card narrow", "aria-labelledby": "reset-title" },
+      h("h1", { id: "reset-title" }, "Choose a new password"),
+      P.field("New password", "new_password", { type: "password", autocomplete: "new-password", required: true }),
+      P.formError(),
+      submit,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      P.act(form, submit, async () => {
+        const data = { ...P.formData(form), uid: params.get("uid") || "", token: params.get("token") || "" };
+        await P.post("auth/password-reset/confirm/", data);
+        P.toast("Your password is changed. Log in with the new one.");
+        P.go("#/login");
       });
     });
     P.render(form);
