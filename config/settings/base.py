@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last: the chain above and the (sync) views run in one thread, see its docstring
+    "config.middleware.SyncViewsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,7 +143,7 @@ REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="parley")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
+            "BACKEND": "config.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
