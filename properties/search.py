@@ -1,10 +1,10 @@
 """Search over published listings (DESIGN.md section 4 filters).
 
 Everything is a database filter over indexed columns; dates exclude properties
-with a holding booking or a block in the range (two ``NOT IN`` subqueries over
+with a holding booking or a block in the range (two correlated ``NOT EXISTS`` over
 indexed ranges) and those whose minimum/maximum nights or advance notice the
 stay does not meet. Unknown filter values (a choice, an amenity code) are 400s.
-Results carry only their cover photo (one prefetch query).
+Results carry their cover photo's file name (a subquery of the same query).
 """
 
 import math
@@ -103,10 +103,12 @@ def _amenity_codes(value: str) -> list[str]:
     return codes
 
 
-def search_properties(params: dict, *, columns: list[str] | None = None) -> QuerySet[Property]:
-    """Published listings matching ``params``, first-page ready. ``columns``: load only
-    these (what a result card shows, ``PropertyListSerializer.columns()``), keeping the
-    long text columns and a few dozen unused ones out of every search."""
+def search_properties(params: dict, *, columns: list[str] | None = None) -> QuerySet:
+    """Published listings matching ``params``, first-page ready, each with its cover's
+    file name (``cover_image``). ``columns``: rows as dictionaries of only these columns
+    and ``cover_image`` (what a result card shows, ``PropertyListSerializer.columns()``),
+    keeping the long text columns and a few dozen unused ones out of every search, and
+    building no model instance."""
     qs = Property.objects.filter(status=Property.Status.PUBLISHED)
     if city := params.get("city"):
         qs = qs.filter(city__iexact=city.strip())
@@ -137,10 +139,10 @@ def search_properties(params: dict, *, columns: list[str] | None = None) -> Quer
             ordering = ("-rank", "-pk")
     # The cover's file name in the same query (one cover at most: constraint
     # photo_one_cover), instead of a second query and a Photo instance per result.
-    cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).values("image")[:1]
-    if columns:
-        qs = qs.only(*columns)
-    return qs.annotate(cover_image=Subquery(cover)).order_by(*ordering)
+    cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).order_by()
+    cover = cover.values("image")[:1]
+    qs = qs.annotate(cover_image=Subquery(cover)).order_by(*ordering)
+    return qs.values(*columns, "cover_image") if columns else qs
 
 
 def _bookable_for(qs, check_in, check_out):

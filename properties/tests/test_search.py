@@ -7,11 +7,13 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
+from properties.api.serializers import PropertyListSerializer
 from properties.models import Amenity, AvailabilityBlock, Property
-from properties.search import TEXT_SEARCH_CONFIG, search_document
+from properties.search import TEXT_SEARCH_CONFIG, search_document, search_properties
 from properties.tests.factories import GuestFactory, published_property
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +129,26 @@ def test_results_carry_cover_price_and_rating(listings):
     assert row["nightly_price"] == "80.00" and row["currency"] == "EUR"
     assert row["cover"]["url"].startswith("/media/properties/")
     assert row["rating"] is None and row["review_count"] == 0
+
+
+def test_result_cards_equal_drf_generic_output(listings):
+    """The hand-written cards of a search (PropertyCardListSerializer) say exactly what
+    DRF's generic path says for the declared fields, with and without a cover, rating or
+    coordinates, from search rows (dictionaries) and from properties (cover prefetched)."""
+    Property.objects.filter(pk=listings["madrid"].pk).update(
+        rating_avg=Decimal("4.85"), review_count=7, latitude=Decimal("40.4168"), longitude=None
+    )
+    generic = serializers.ListSerializer(child=PropertyListSerializer())
+    rows = list(search_properties({}, columns=PropertyListSerializer.columns()))
+    assert len(rows) == 3 and all(isinstance(row, dict) for row in rows)
+    by_pk = Property.objects.prefetch_related("photos").in_bulk([row["id"] for row in rows])
+    instances = [by_pk[row["id"]] for row in rows]
+    expected = generic.to_representation(instances)
+
+    assert PropertyListSerializer(rows, many=True).data == expected
+    assert PropertyListSerializer(instances, many=True).data == expected
+    assert list(expected[0]) == list(PropertyListSerializer.Meta.fields)
+    assert {card["cover"] is None for card in expected} == {True, False}
 
 
 def test_ordering_and_lookahead_pagination(listings):
