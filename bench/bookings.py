@@ -7,7 +7,8 @@ Throughput: every request books distinct dates (one night each; each client book
 listing, night after night, so no two requests wait on each other's row lock); all must
 be 201. Contention: in each round all clients ask for the same dates of the same
 listing at the same instant; exactly one may get 201, every other answer must be a clean
-``409 dates_unavailable``; anything else is counted as an error.
+``409 dates_unavailable``; anything else is counted as an error. Floor: the same bursts
+against a plain JSON view that does nothing, the least any view of this server needs.
 
 Instant-book listings and the test token ``tok_ok``: each booking is confirmed at once
 (authorize + capture through the database gateway, history row, events after commit).
@@ -209,6 +210,33 @@ async def contention(port: int, tokens: list[str], prop: int, rounds: int, today
     }
 
 
+async def plain_bursts(port: int, clients: int, rounds: int) -> list[float]:
+    """The floor under the contention figure: the same bursts (``clients`` requests let go
+    at the same instant) against the plain JSON view of ``bench.urls``, which does no work.
+    No view on the same server can answer a burst faster than this one."""
+    conns = await _open(port, clients)
+    latencies: list[float] = []
+    for _ in range(rounds):
+        go = asyncio.Event()
+
+        async def one(conn, go=go):
+            await go.wait()
+            started = time.perf_counter()
+            status, _ = await conn.request("GET", "/bench/plain/")
+            if status != 200:
+                raise common.HttpError(f"plain view answered {status}")
+            return time.perf_counter() - started
+
+        tasks = [asyncio.create_task(one(conn)) for conn in conns]
+        await asyncio.sleep(0.05)
+        go.set()
+        latencies.extend(await asyncio.gather(*tasks))
+        await asyncio.sleep(0.2)
+    for conn in conns:
+        await conn.close()
+    return latencies
+
+
 def deadlocks() -> int:
     from django.db import connection
 
@@ -264,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
 
     common.wait_for_quiet(args.wait_quiet)
     load_before = common.load_line()
-    servers = common.start_daphne(env, "config.settings.production", args.processes)
+    # bench.settings: production plus the plain JSON view of the floor phase
+    servers = common.start_daphne(env, "bench.settings", args.processes)
     try:
         log(f"throughput: {args.requests} bookings, {args.clients} clients, distinct dates")
         meter = common.CpuMeter(servers)
@@ -278,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             contention(servers.port, bearer_tokens(guests), contended, args.rounds, today)
         )
         ct["cpu"] = meter.per_request(len(ct["latencies"]))
+        log(f"floor: {args.rounds} rounds of {args.clients} requests to a plain JSON view")
+        floor = asyncio.run(plain_bursts(servers.port, args.clients, args.rounds))
     finally:
         servers.stop()
         log("daphne stopped")
@@ -291,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "=== bookings benchmark",
         common.machine_line(),
         common.postgres_line(),
-        f"server: daphne x{args.processes} (SO_REUSEPORT, no proxy), config.settings.production, "
+        f"server: daphne x{args.processes} (SO_REUSEPORT, no proxy), production settings, "
         + common.connection_line(env),
         f"before: {load_before}",
         f"after: {load_after}",
@@ -315,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         format_summary("latency, the winning request", ct["winners"]),
         format_summary("round makespan (first sent to last answered)", ct["makespans"]),
         ct["cpu"],
+        "",
+        f"--- floor: the same {args.rounds} bursts of {args.clients} requests to a plain JSON "
+        "view (no database, no throttle, no authentication)",
+        format_summary("latency, plain view", floor, CONTENDED_TARGET_MS),
     ]
     worst = summary_ms(ct["latencies"] + tp["latencies"])["max"]
     lines.append(
