@@ -103,7 +103,13 @@ class AnonThrottle(FailOpenMixin, AnonRateThrottle, WindowCounterThrottle):
 
 
 class UserThrottle(FailOpenMixin, UserRateThrottle, WindowCounterThrottle):
-    pass
+    """Signed-in users only. DRF's counts anonymous clients by address too, a second
+    counter (and round trip) beside the stricter anonymous rate that already limits them."""
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopedWriteThrottle(FailOpenMixin, ScopedRateThrottle, WindowCounterThrottle):

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.tests.factories import UserFactory
 from accounts.tests.utils import assert_error
 from config.throttles import seconds_until_allowed
 
@@ -64,3 +65,17 @@ def test_refused_requests_do_not_count(three_a_minute):
 )
 def test_seconds_until_allowed(previous, current, limit, elapsed, expected):
     assert seconds_until_allowed(previous, current, limit, elapsed, 60) == pytest.approx(expected)
+
+
+def test_the_user_rate_counts_signed_in_users_and_leaves_anonymous_clients_to_theirs(
+    monkeypatch,
+):
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "anon": "1000/min", "user": "2/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    cache.clear()
+    signed_in = APIClient()
+    signed_in.force_authenticate(UserFactory())
+
+    assert [signed_in.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+    assert [APIClient().get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    cache.clear()
