@@ -235,23 +235,25 @@ class PropertyCardListSerializer(serializers.ListSerializer):
 
     @staticmethod
     def card(row: dict) -> dict:
-        return {
-            "id": row["id"],
-            "title": row["title"],
-            "property_type": row["property_type"],
-            "city": row["city"],
-            "country": row["country"],
-            "latitude": _decimal(row["latitude"], 6),
-            "longitude": _decimal(row["longitude"], 6),
-            "max_guests": row["max_guests"],
-            "instant_book": row["instant_book"],
-            "accepts_offers": row["accepts_offers"],
-            "currency": row["currency"],
-            "nightly_price": _decimal(row["base_nightly_price"], 2),
-            "rating": _decimal(row["rating_avg"], 2),
-            "review_count": row["review_count"],
-            "cover": row["cover"] if "cover" in row else _cover_from_name(row["cover_image"]),
-        }
+        card = {}
+        for name in PropertyListSerializer.Meta.fields:
+            if name == "cover" and "cover" not in row:  # a search row: the file name
+                card[name] = _cover_from_name(row["cover_image"])
+            elif name in _CARD_DECIMALS:
+                column, places = _CARD_DECIMALS[name]
+                card[name] = _decimal(row[column], places)
+            else:
+                card[name] = row[name]
+        return card
+
+
+#: Card fields written as DRF's DecimalField writes them: (column, decimal places).
+_CARD_DECIMALS = {
+    "latitude": ("latitude", 6),
+    "longitude": ("longitude", 6),
+    "nightly_price": ("base_nightly_price", 2),
+    "rating": ("rating_avg", 2),
+}
 
 
 def _as_row(prop: Property) -> dict:
