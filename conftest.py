@@ -35,6 +35,19 @@ def pytest_configure(config):
         raise pytest.UsageError("REQUIRE_SERVICES=1 but " + "; ".join(problems))
 
 
+@pytest.fixture
+def rates(monkeypatch):
+    """Override throttle rates, e.g. ``rates(bookings="3/min")`` (DRF reads them into a
+    class attribute at import time)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    def override(**new_rates):
+        merged = {**SimpleRateThrottle.THROTTLE_RATES, **new_rates}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
+
+    return override
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     """Throttle counters and tickets must not leak between tests (only our prefix)."""

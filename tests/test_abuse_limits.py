@@ -11,7 +11,6 @@ import pytest
 from django.test import AsyncClient
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import png_upload as small_png
@@ -23,17 +22,6 @@ from properties.tests.factories import png_upload
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.now().date()
-
-
-@pytest.fixture
-def rates(monkeypatch):
-    """Override throttle rates (DRF reads them into a class attribute at import time)."""
-
-    def override(**new_rates):
-        merged = {**SimpleRateThrottle.THROTTLE_RATES, **new_rates}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
-
-    return override
 
 
 def assert_throttled(response):

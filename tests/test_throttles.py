@@ -5,9 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.utils import assert_error
@@ -20,12 +18,8 @@ WINDOW_START = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)  # a minute boundary
 
 
 @pytest.fixture
-def three_a_minute(monkeypatch):
-    rates = {**SimpleRateThrottle.THROTTLE_RATES, "anon": "3/min", "user": "1000/min"}
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
-    cache.clear()
-    yield
-    cache.clear()
+def three_a_minute(rates):
+    rates(anon="3/min", user="1000/min")
 
 
 def _get_at(seconds: float):
@@ -67,15 +61,10 @@ def test_seconds_until_allowed(previous, current, limit, elapsed, expected):
     assert seconds_until_allowed(previous, current, limit, elapsed, 60) == pytest.approx(expected)
 
 
-def test_the_user_rate_counts_signed_in_users_and_leaves_anonymous_clients_to_theirs(
-    monkeypatch,
-):
-    rates = {**SimpleRateThrottle.THROTTLE_RATES, "anon": "1000/min", "user": "2/min"}
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
-    cache.clear()
+def test_the_user_rate_counts_signed_in_users_and_leaves_anonymous_clients_to_theirs(rates):
+    rates(anon="1000/min", user="2/min")
     signed_in = APIClient()
     signed_in.force_authenticate(UserFactory())
 
     assert [signed_in.get(URL).status_code for _ in range(3)] == [200, 200, 429]
     assert [APIClient().get(URL).status_code for _ in range(3)] == [200, 200, 200]
-    cache.clear()

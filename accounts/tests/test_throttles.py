@@ -2,7 +2,6 @@
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -13,17 +12,6 @@ pytestmark = pytest.mark.django_db
 TOKEN = "/api/v1/auth/token/"
 REGISTER = "/api/v1/auth/register/"
 RESET = "/api/v1/auth/password-reset/"
-
-
-@pytest.fixture
-def rates(monkeypatch):
-    """Override throttle rates. DRF reads them into a class attribute at import time."""
-
-    def override(**new_rates):
-        merged = {**SimpleRateThrottle.THROTTLE_RATES, **new_rates}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", merged)
-
-    return override
 
 
 def test_login_beyond_the_per_email_limit_is_429_with_retry_after(rates):
