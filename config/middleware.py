@@ -6,8 +6,8 @@ middleware that can run async does so as long as everything inside it can, and
 ``process_response`` through ``sync_to_async``, a hop to a thread and back for each.
 Parley's views are synchronous (DRF), so a request used to hop about a dozen times
 between the event loop and its thread (Django's docs put a switch at around a
-millisecond); measured on the search benchmark's plain JSON view, 3.1 ms of server CPU
-per request with the hops and 2.3 ms without (docs/benchmarks.md).
+millisecond); measured on the search benchmark's plain JSON view in an A/B run, 3.6-4.6 ms
+of server CPU per request with the hops and 2.4-2.7 ms without (docs/benchmarks.md).
 
 Listed last in ``MIDDLEWARE``, this synchronous-only middleware makes every middleware
 outside it run synchronously too: the ASGI handler makes one hop into a thread and the
