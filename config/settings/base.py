@@ -101,7 +101,6 @@ def use_connection_pool(database: dict, max_size: int) -> None:
     """
     if max_size <= 0 or "postgresql" not in database["ENGINE"]:
         return
-    database["ENGINE"] = "config.postgresql"  # checks only connections not just used
     database["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
     database.setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(2, max_size),
