@@ -17,7 +17,16 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from rest_framework import serializers
 
-from properties.models import Amenity, Photo, Property, PropertyType, StayKind
+from properties.models import (
+    GEO_CELL_ROW,
+    GEO_CELLS_PER_DEGREE,
+    Amenity,
+    Photo,
+    Property,
+    PropertyType,
+    StayKind,
+    geo_cell,
+)
 from properties.selectors import free_for_dates
 
 ORDERINGS = {
@@ -29,6 +38,9 @@ ORDERINGS = {
 MAX_AMENITIES = 30
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LNG_AT_EQUATOR = 111.320
+# Cells of 0.025 degrees: a 20 km circle's box spans about 230 of them at the equator and
+# 400 at 60 degrees north; the circle touches about four fifths of those.
+MAX_GEO_CELLS = 500
 
 
 class SearchParams(serializers.Serializer):
@@ -159,20 +171,54 @@ def _bookable_for(qs, check_in, check_out):
 
 
 def _within_radius(qs, lat: float, lng: float, radius_km: float):
-    """Bounding box (indexed) then an equirectangular distance check, portable SQL."""
+    """The grid cells the circle touches (or, for a circle too large for them, its
+    bounding box), then an equirectangular distance check, in portable SQL."""
     km_per_lng = KM_PER_DEGREE_LNG_AT_EQUATOR * max(math.cos(math.radians(lat)), 0.01)
-    dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
-    qs = qs.filter(
-        latitude__gte=lat - dlat,
-        latitude__lte=lat + dlat,
-        longitude__gte=lng - dlng,
-        longitude__lte=lng + dlng,
-    )
+    cells = cells_touching(lat, lng, radius_km, km_per_lng)
+    if cells is not None:
+        qs = qs.alias(geo_cell=geo_cell()).filter(geo_cell__any_of=cells)
+    else:
+        dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
+        qs = qs.filter(
+            latitude__gte=lat - dlat,
+            latitude__lte=lat + dlat,
+            longitude__gte=lng - dlng,
+            longitude__lte=lng + dlng,
+        )
     dy = (F("latitude") - Decimal(str(lat))) * Decimal(str(KM_PER_DEGREE_LAT))
     dx = (F("longitude") - Decimal(str(lng))) * Decimal(str(km_per_lng))
     return qs.alias(distance2=dx * dx + dy * dy).filter(
         distance2__lte=Decimal(str(radius_km * radius_km))
     )
+
+
+def cells_touching(lat: float, lng: float, radius_km: float, km_per_lng: float) -> list[int] | None:
+    """Every :func:`~properties.models.geo_cell` holding a point within ``radius_km`` of
+    ``(lat, lng)`` by the distance check of :func:`_within_radius`, or ``None`` when the
+    circle's bounding box spans more than ``MAX_GEO_CELLS`` cells (its ranges then serve).
+
+    Generous by a hair (the database computes in exact decimals, this in floats): a
+    cell on the edge may be listed in vain, never left out."""
+    size = 1 / GEO_CELLS_PER_DEGREE
+    dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
+
+    def span(low: float, high: float) -> range:
+        return range(math.floor(low / size - 1e-9), math.floor(high / size + 1e-9) + 1)
+
+    rows = span(max(lat - dlat, -90), min(lat + dlat, 90))
+    columns = span(max(lng - dlng, -180), min(lng + dlng, 180))
+    if len(rows) * len(columns) > MAX_GEO_CELLS:
+        return None
+    limit = (radius_km + 1e-6) ** 2
+    cells = []
+    for row in rows:
+        # the cell's nearest point to the centre, in km along each axis
+        dy = (min(max(lat, row * size), (row + 1) * size) - lat) * KM_PER_DEGREE_LAT
+        for column in columns:
+            dx = (min(max(lng, column * size), (column + 1) * size) - lng) * km_per_lng
+            if dx * dx + dy * dy <= limit:
+                cells.append(row * GEO_CELL_ROW + column)
+    return cells
 
 
 TEXT_SEARCH_CONFIG = "english"  # the GIN index of migration 0005 uses the same expression
