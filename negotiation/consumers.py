@@ -14,11 +14,11 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from rest_framework.exceptions import APIException
 
 from accounts.permissions import EmailUnverified
+from config.consumers import AsyncJsonConsumer
 from config.errors import ServiceUnavailable, is_outage
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
@@ -68,7 +68,7 @@ def _call_service(name: str, **kwargs):
 _call = database_sync_to_async(_call_service, thread_sensitive=False)
 
 
-class NegotiationConsumer(AsyncJsonWebsocketConsumer):
+class NegotiationConsumer(AsyncJsonConsumer):
     async def connect(self):
         self.negotiation_id = int(self.scope["url_route"]["kwargs"]["negotiation_id"])
         self.user = self.scope.get("user")

@@ -5,15 +5,15 @@ import json
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.consumers import AsyncJsonConsumer
 from notifications.events import user_group
 from notifications.selectors import notifications_after
 
 MAX_FRAME_BYTES = 16 * 1024
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(AsyncJsonConsumer):
     async def connect(self):
         user = self.scope.get("user")
         await self.accept()

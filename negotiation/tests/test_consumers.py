@@ -250,3 +250,29 @@ async def test_an_unverified_party_may_watch_but_not_act_as_over_rest():
     )()
     assert after == before
     await ws.disconnect()
+
+
+async def test_frames_and_deliveries_do_not_hop_to_the_shared_sync_thread(monkeypatch):
+    """Channels' ``AsyncConsumer.dispatch`` would run ``close_old_connections`` in the
+    process's one sync thread before every frame and every delivered event
+    (``config.consumers.AsyncJsonConsumer``); ours does not."""
+    import channels.consumer
+
+    hops = []
+
+    async def counting_cleanup():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting_cleanup)
+    negotiation, guest, host = await _setup()
+    guest_ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    host_ws = _socket(negotiation.pk, host, after=negotiation.last_seq)
+    assert (await guest_ws.connect())[0] and (await host_ws.connect())[0]
+    await guest_ws.send_json_to({"type": "ping"})
+    assert (await _frames_until(guest_ws, lambda f: f["type"] == "pong"))[-1] == {"type": "pong"}
+    await guest_ws.send_json_to({"type": "message", "body": "hello", "client_id": "m1"})
+    event = (await _frames_until(host_ws, lambda f: f["type"] == "event"))[-1]
+    assert event["event"] == "message.created" and event["data"]["body"] == "hello"
+    assert hops == []
+    await guest_ws.disconnect()
+    await host_ws.disconnect()
