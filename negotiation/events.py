@@ -31,9 +31,31 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
     event = Event.objects.create(
         negotiation=negotiation, seq=negotiation.last_seq, type=type, data=data, actor=actor
     )
-    frame = event.as_frame()
+    publish_event(negotiation, event)
+    if type in NOTIFIED:
+        for user_id in (negotiation.guest_id, negotiation.host_id):
+            if actor is None or user_id != actor.pk:
+                notify(user_id=user_id, kind=notification_kind(type), data=notice_data(event))
+    return event
+
+
+def notification_kind(type: str) -> str:
+    return type if type.startswith("negotiation.") else f"negotiation.{type}"
+
+
+def notice_data(event: Event) -> dict:
+    """The data of the notification an event gives the party who did not cause it."""
+    return {"negotiation": event.negotiation_id, "seq": event.seq, **event.data}
+
+
+def publish_event(negotiation: Negotiation, event: Event) -> None:
+    """After commit: the event frame to the negotiation's sockets (they re-sync from the
+    log on reconnect if this send is lost) and a summary to both parties' user groups."""
+    group_send_on_commit(
+        negotiation_group(negotiation.pk), {"type": "negotiation.event", "frame": event.as_frame()}
+    )
     summary = {
-        "type": f"negotiation.{type}" if not type.startswith("negotiation.") else type,
+        "type": notification_kind(event.type),
         "negotiation": {
             "id": negotiation.pk,
             "status": negotiation.status,
@@ -41,24 +63,10 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
             "last_seq": negotiation.last_seq,
             "property": negotiation.property_id,
         },
-        "event": type,
+        "event": event.type,
         "seq": event.seq,
     }
-
-    # sockets re-sync from the log on reconnect if this send is lost
-    group_send_on_commit(
-        negotiation_group(negotiation.pk), {"type": "negotiation.event", "frame": frame}
-    )
     publish_to_users([negotiation.guest_id, negotiation.host_id], summary)
-    if type in NOTIFIED:
-        for user_id in (negotiation.guest_id, negotiation.host_id):
-            if actor is None or user_id != actor.pk:
-                notify(
-                    user_id=user_id,
-                    kind=f"negotiation.{type}" if not type.startswith("negotiation.") else type,
-                    data={"negotiation": negotiation.pk, "seq": event.seq, **data},
-                )
-    return event
 
 
 def publish_ephemeral(negotiation_id: int, frame: dict) -> None:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from bookings import services as booking_services
 from bookings.services import DatesUnavailable
 from config.errors import ApplicationError, ConflictError
 from config.money import quantize
+from negotiation import chat
 from negotiation.events import append_event, publish_ephemeral
 from negotiation.models import (
     ChatMessage,
@@ -473,6 +474,10 @@ def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
 
 
 def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
+    if connection.vendor == "postgresql":  # the plain case in one statement
+        posted = chat.post_message(negotiation_id, user, body, _now(now))
+        if posted is not None:
+            return Outcome(*posted)
     with transaction.atomic():
         negotiation = _lock_for_chat(negotiation_id, user)
         now = _now(now)

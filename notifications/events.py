@@ -16,6 +16,8 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -37,13 +39,35 @@ def publish_to_users(user_ids: list[int], payload: dict) -> None:
 
 def group_send_on_commit(group: str, message: dict) -> None:
     """Queue ``group_send(group, message)`` for when the current transaction commits (at
-    once outside a transaction)."""
+    once outside a transaction, or at the end of a :func:`one_batch` block)."""
     connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:
-        _send_batch([(group, message)])
+        collecting = _collecting.get()
+        if collecting is not None:
+            collecting.append((group, message))
+        else:
+            _send_batch([(group, message)])
         return
     batch = _open_batch(connection)
     batch.append((group, message))
+
+
+_collecting: ContextVar[list | None] = ContextVar("parley_publish_batch", default=None)
+
+
+@contextmanager
+def one_batch():
+    """Sends made outside a transaction within this block leave together at its end, in
+    one hop to the event loop, as a transaction's sends do at commit (for writes that
+    commit on their own, such as ``negotiation.chat``'s single statement)."""
+    batch: list[tuple[str, dict]] = []
+    token = _collecting.set(batch)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+        if batch:  # what was committed is published, even if a later step failed
+            _send_batch(batch)
 
 
 class _Batch(list):

@@ -20,15 +20,23 @@ NOT_QUEUED = "not queued"
 def notify(*, user_id: int, kind: str, data: dict, dedupe_key: str = "") -> Notification:
     """Store a notification, push it live after commit, and email it if the kind has an
     email and the user wants it."""
-    from notifications.emails import TEMPLATES
-
     notification = Notification.objects.create(
         user_id=user_id, kind=kind, data=data, dedupe_key=dedupe_key
     )
-    publish_to_users([user_id], notification.as_frame())
-    if kind in TEMPLATES and email_wanted(user_id=user_id, kind=kind):
-        transaction.on_commit(lambda: queue_notification_email(notification.pk))
+    announce(notification)
     return notification
+
+
+def announce(notification: Notification) -> None:
+    """What follows a stored notification: its live frame after commit, and its email if
+    the kind has one and the user wants it."""
+    from notifications.emails import TEMPLATES
+
+    publish_to_users([notification.user_id], notification.as_frame())
+    if notification.kind in TEMPLATES and email_wanted(
+        user_id=notification.user_id, kind=notification.kind
+    ):
+        transaction.on_commit(lambda: queue_notification_email(notification.pk))
 
 
 def queue_notification_email(notification_id: int) -> bool:

@@ -107,3 +107,33 @@ async def test_outside_a_transaction_it_sends_at_once():
     async with Listener("publish-now") as a:
         await sync_to_async(send)("publish-now", 7)
         assert await a.received() == [7]
+
+
+async def test_one_batch_outside_a_transaction_sends_together_at_its_end(monkeypatch):
+    from notifications import events
+
+    batches = []
+    real_send_batch = events._send_batch
+
+    def recording(sends):
+        batches.append(len(sends))
+        real_send_batch(sends)
+
+    monkeypatch.setattr(events, "_send_batch", recording)
+
+    @sync_to_async
+    def publish():
+        with events.one_batch():
+            send("publish-one", 1)
+            send("publish-two", 2)
+            send("publish-one", 3)
+            held = list(batches)
+        with transaction.atomic(), events.one_batch():
+            send("publish-one", 4)  # inside a transaction: still sent at commit
+        return held
+
+    async with Listener("publish-one") as one, Listener("publish-two") as two:
+        assert await publish() == []  # nothing left before the block ended
+        assert batches == [3, 1]
+        assert await one.received() == [1, 3, 4]
+        assert await two.received() == [2]
