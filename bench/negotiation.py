@@ -236,7 +236,7 @@ PROBE_NEGOTIATIONS = 10
 def service_probe(negotiations, calls: int = 200) -> dict:
     """``negotiation_message`` called in this process (in a thread of its own, on negotiations
     that no socket watches), its publishing switched off: the database part of one chat
-    action, which a server runs on its single sync thread. Wall and CPU time per call."""
+    action, which a server runs on an executor thread. Wall and CPU time per call."""
     from unittest import mock
 
     from django.db import connection
@@ -935,7 +935,7 @@ def run(args, env: dict[str, str]) -> None:
             probe = await asyncio.to_thread(service_probe, probed)
             log(
                 f"one chat action's database work, called in this process with publishing "
-                f"off: {probe['statements']} SQL statements (BEGIN/COMMIT included), wall "
+                f"off: {probe['statements']} SQL statement(s) sent (BEGIN/COMMIT count), wall "
                 f"p50 {probe['p50']:.2f} ms p90 {probe['p90']:.2f} ms, CPU p50 "
                 f"{probe['cpu_p50']:.2f} ms"
             )
