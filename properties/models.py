@@ -1,5 +1,6 @@
 """Listings: a host's property, its stay types and prices, amenities, photos and calendar."""
 
+import json
 import posixpath
 import secrets
 import uuid
@@ -60,21 +61,38 @@ class GeoCellField(models.BigIntegerField):
     """The type of :func:`geo_cell`: a ``bigint`` with an ``any_of`` lookup."""
 
 
+class GeoCellsField(models.Field):
+    """A list of cells as one query parameter (not a model field): an array on
+    PostgreSQL, a JSON array elsewhere."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        cells = [int(cell) for cell in value]
+        return cells if connection.vendor == "postgresql" else json.dumps(cells)
+
+
 @GeoCellField.register_lookup
 class AnyOf(Lookup):
     """``cell = ANY(%s::bigint[])`` on PostgreSQL: one array parameter instead of an
     ``IN`` list of hundreds (their quoting cost a search about 2 ms of Python); the
-    planner estimates both alike. ``IN (...)`` elsewhere."""
+    planner estimates both alike. Elsewhere ``IN`` the elements of a JSON array, so the
+    SQL does not depend on how many cells there are either."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            return self.rhs
+        return models.Value(list(self.rhs), output_field=GeoCellsField())
+
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [int(value) for value in self.rhs]
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        params = (*lhs_params, *rhs_params)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, values)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
+            return f"{lhs} = ANY({rhs}::bigint[])", params
+        # lhs and rhs are compiled SQL with placeholders; the cells are parameters
+        return f"{lhs} IN (SELECT value FROM json_each({rhs}))", params  # noqa: S608
 
 
 def geo_cell() -> models.Expression:

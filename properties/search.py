@@ -8,12 +8,28 @@ Results carry their cover photo's file name (a subquery of the same query).
 """
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, connections
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    F,
+    Field,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -21,12 +37,14 @@ from properties.models import (
     GEO_CELL_ROW,
     GEO_CELLS_PER_DEGREE,
     Amenity,
+    GeoCellsField,
     Photo,
     Property,
     PropertyType,
     StayKind,
     geo_cell,
 )
+from properties.prepared import ShapeCache, Terms, compile_shape
 from properties.selectors import free_for_dates
 
 ORDERINGS = {
@@ -115,81 +133,216 @@ def _amenity_codes(value: str) -> list[str]:
     return codes
 
 
+def search_terms(params: dict, now: datetime | None = None) -> dict[str, Any]:
+    """The values a search binds, by name, worked out from validated ``params``: which
+    names are present is the query's shape (:func:`build_search`)."""
+    terms: dict[str, Any] = {"status": Property.Status.PUBLISHED}
+    if city := params.get("city"):
+        terms["city"] = city.strip()
+    if country := params.get("country"):
+        terms["country"] = country.upper()
+    if "radius_km" in params:
+        terms.update(_radius_terms(params["lat"], params["lng"], params["radius_km"]))
+    if "check_in" in params:
+        check_in, check_out = params["check_in"], params["check_out"]
+        now = now or timezone.now()
+        terms.update(
+            check_in=check_in,
+            check_out=check_out,
+            now=now,
+            nights=(check_out - check_in).days,
+            notice=max((check_in - now.date()).days, 0),
+        )
+    if guests := params.get("guests"):
+        terms["guests"] = guests
+    if stay_type := params.get("stay_type"):
+        terms["stay_type"] = stay_type
+    if params.get("min_price") is not None:
+        terms["min_price"] = params["min_price"]
+    if params.get("max_price") is not None:
+        terms["max_price"] = params["max_price"]
+    for index, code in enumerate(params.get("amenities", [])):
+        terms[f"amenity_{index}"] = code
+    if property_type := params.get("property_type"):
+        terms["property_type"] = property_type
+    if params.get("instant_book") is not None:
+        terms["instant_book"] = params["instant_book"]
+    if q := params.get("q"):
+        terms["q"] = q.strip()
+    return terms
+
+
+def _radius_terms(lat: float, lng: float, radius_km: float) -> dict[str, Any]:
+    """The grid cells the circle touches (or, for a circle too large for them, its
+    bounding box), and the constants of the distance check."""
+    km_per_lng = KM_PER_DEGREE_LNG_AT_EQUATOR * max(math.cos(math.radians(lat)), 0.01)
+    terms: dict[str, Any] = {}
+    cells = cells_touching(lat, lng, radius_km, km_per_lng)
+    if cells is not None:
+        terms["cells"] = cells
+    else:
+        dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
+        terms.update(
+            lat_min=_decimal(lat - dlat),
+            lat_max=_decimal(lat + dlat),
+            lng_min=_decimal(lng - dlng),
+            lng_max=_decimal(lng + dlng),
+        )
+    terms.update(
+        lat=_decimal(lat),
+        lng=_decimal(lng),
+        km_per_lat=_decimal(KM_PER_DEGREE_LAT),
+        km_per_lng=_decimal(km_per_lng),
+        radius2=_decimal(radius_km * radius_km),
+    )
+    return terms
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+_CHAR = CharField()
+_DECIMAL = DecimalField()
+_TERM_FIELDS = {
+    "status": _CHAR,
+    "city": _CHAR,
+    "country": _CHAR,
+    "cells": GeoCellsField(),
+    "check_in": DateField(),
+    "check_out": DateField(),
+    "now": DateTimeField(),
+    "nights": IntegerField(),
+    "notice": IntegerField(),
+    "guests": IntegerField(),
+    "stay_type": _CHAR,
+    "min_price": _DECIMAL,
+    "max_price": _DECIMAL,
+    "property_type": _CHAR,
+    "instant_book": BooleanField(),
+    "q": _CHAR,
+}
+
+
+def _term_field(name: str) -> Field:
+    """The type of a search term (the radius's numbers are decimals, as the columns)."""
+    if name.startswith("amenity_"):
+        return _CHAR
+    return _TERM_FIELDS.get(name, _DECIMAL)
+
+
+def build_search(terms: Terms, *, ordering: str | None, columns: list[str] | None) -> QuerySet:
+    """The search's queryset. Decides only on which terms are present, never on their
+    values, so that one compiled query serves every search of the same shape."""
+    qs = Property.objects.filter(status=terms("status"))
+    if "city" in terms:
+        qs = qs.filter(Exact(Upper("city"), Upper(terms("city"))))
+    if "country" in terms:
+        qs = qs.filter(country=terms("country"))
+    if "lat" in terms:
+        qs = _within_radius(qs, terms)
+    if "check_in" in terms:
+        check_in, check_out = terms("check_in"), terms("check_out")
+        qs = qs.filter(
+            *free_for_dates(check_in, check_out, terms("now")),
+            min_nights__lte=terms("nights"),
+            max_nights__gte=terms("nights"),
+            advance_notice_days__lte=terms("notice"),
+        )
+    if "guests" in terms:
+        qs = qs.filter(max_guests__gte=terms("guests"))
+    if "stay_type" in terms:
+        qs = qs.filter(stay_types__kind=terms("stay_type"))
+    if "min_price" in terms:
+        qs = qs.filter(base_nightly_price__gte=terms("min_price"))
+    if "max_price" in terms:
+        qs = qs.filter(base_nightly_price__lte=terms("max_price"))
+    index = 0
+    while f"amenity_{index}" in terms:  # one join each: all of them, not any
+        qs = qs.filter(amenities__code=terms(f"amenity_{index}"))
+        index += 1
+    if "property_type" in terms:
+        qs = qs.filter(property_type=terms("property_type"))
+    if "instant_book" in terms:
+        qs = qs.filter(instant_book=terms("instant_book"))
+    order_by = ORDERINGS.get(ordering or "-created")
+    if "q" in terms:
+        qs, ranked = _text_search(qs, terms("q"))
+        if ranked and not ordering:
+            order_by = ("-rank", "-pk")
+    # The cover's file name in the same query (one cover at most: constraint
+    # photo_one_cover), instead of a second query and a Photo instance per result.
+    cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).order_by()
+    cover = cover.values("image")[:1]
+    qs = qs.annotate(cover_image=Subquery(cover)).order_by(*order_by)
+    return qs.values(*columns, "cover_image") if columns else qs
+
+
 def search_properties(params: dict, *, columns: list[str] | None = None) -> QuerySet:
     """Published listings matching ``params``, first-page ready, each with its cover's
     file name (``cover_image``). ``columns``: rows as dictionaries of only these columns
     and ``cover_image`` (what a result card shows, ``PropertyListSerializer.columns()``),
     keeping the long text columns and a few dozen unused ones out of every search, and
     building no model instance."""
-    qs = Property.objects.filter(status=Property.Status.PUBLISHED)
-    if city := params.get("city"):
-        qs = qs.filter(city__iexact=city.strip())
-    if country := params.get("country"):
-        qs = qs.filter(country=country.upper())
-    if "radius_km" in params:
-        qs = _within_radius(qs, params["lat"], params["lng"], params["radius_km"])
-    if "check_in" in params:
-        qs = _bookable_for(qs, params["check_in"], params["check_out"])
-    if guests := params.get("guests"):
-        qs = qs.filter(max_guests__gte=guests)
-    if stay_type := params.get("stay_type"):
-        qs = qs.filter(stay_types__kind=stay_type)
-    if params.get("min_price") is not None:
-        qs = qs.filter(base_nightly_price__gte=params["min_price"])
-    if params.get("max_price") is not None:
-        qs = qs.filter(base_nightly_price__lte=params["max_price"])
-    for code in params.get("amenities", []):
-        qs = qs.filter(amenities__code=code)
-    if property_type := params.get("property_type"):
-        qs = qs.filter(property_type=property_type)
-    if params.get("instant_book") is not None:
-        qs = qs.filter(instant_book=params["instant_book"])
-    ordering = ORDERINGS.get(params.get("ordering") or "-created")
-    if q := params.get("q"):
-        qs, ranked = _text_search(qs, q.strip())
-        if ranked and not params.get("ordering"):
-            ordering = ("-rank", "-pk")
-    # The cover's file name in the same query (one cover at most: constraint
-    # photo_one_cover), instead of a second query and a Photo instance per result.
-    cover = Photo.objects.filter(property=OuterRef("pk"), is_cover=True).order_by()
-    cover = cover.values("image")[:1]
-    qs = qs.annotate(cover_image=Subquery(cover)).order_by(*ordering)
-    return qs.values(*columns, "cover_image") if columns else qs
+    terms = Terms(search_terms(params), _term_field, named=False)
+    return build_search(terms, ordering=params.get("ordering"), columns=columns)
 
 
-def _bookable_for(qs, check_in, check_out):
-    """Free for the whole range (no holding booking, no block), and the stay fits the
-    listing's minimum and maximum nights and its advance notice."""
-    nights = (check_out - check_in).days
-    notice = (check_in - timezone.now().date()).days
-    return qs.filter(
-        *free_for_dates(check_in, check_out),
-        min_nights__lte=nights,
-        max_nights__gte=nights,
-        advance_notice_days__lte=max(notice, 0),
-    )
+_compiled_searches = ShapeCache(max_size=512)
 
 
-def _within_radius(qs, lat: float, lng: float, radius_km: float):
-    """The grid cells the circle touches (or, for a circle too large for them, its
-    bounding box), then an equirectangular distance check, in portable SQL."""
-    km_per_lng = KM_PER_DEGREE_LNG_AT_EQUATOR * max(math.cos(math.radians(lat)), 0.01)
-    cells = cells_touching(lat, lng, radius_km, km_per_lng)
-    if cells is not None:
-        qs = qs.alias(geo_cell=geo_cell()).filter(geo_cell__any_of=cells)
-    else:
-        dlat, dlng = radius_km / KM_PER_DEGREE_LAT, radius_km / km_per_lng
-        qs = qs.filter(
-            latitude__gte=lat - dlat,
-            latitude__lte=lat + dlat,
-            longitude__gte=lng - dlng,
-            longitude__lte=lng + dlng,
+class SearchResults:
+    """The rows of a search, by slice (``results[0:21]``), each slice one query: the
+    compiled query of its shape (:mod:`properties.prepared`) bound to this search's
+    values, or where a shape did not compile, :func:`search_properties`."""
+
+    def __init__(self, params: dict, columns: list[str], using: str = "default"):
+        self.params = params
+        self.columns = list(columns)
+        self.using = using
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("SearchResults takes a slice without a step")
+        low, high = page.start or 0, page.stop
+        values = search_terms(self.params)
+        ordering = self.params.get("ordering")
+        key = (
+            self.using,
+            connections[self.using].vendor,
+            tuple(sorted(values)),
+            ordering,
+            tuple(self.columns),
+            low,
+            high,
         )
-    dy = (F("latitude") - Decimal(str(lat))) * Decimal(str(KM_PER_DEGREE_LAT))
-    dx = (F("longitude") - Decimal(str(lng))) * Decimal(str(km_per_lng))
-    return qs.alias(distance2=dx * dx + dy * dy).filter(
-        distance2__lte=Decimal(str(radius_km * radius_km))
-    )
+
+        def build(terms: Terms) -> QuerySet:
+            return build_search(terms, ordering=ordering, columns=self.columns)[low:high]
+
+        compiled = _compiled_searches.get(
+            key, lambda: compile_shape(build, values, _term_field, self.using)
+        )
+        if compiled is None:
+            return list(build(Terms(values, _term_field, named=False)))
+        return compiled.rows(values, self.using)
+
+
+def _within_radius(qs: QuerySet, terms: Terms) -> QuerySet:
+    """Within the circle's grid cells (or its bounding box), then an equirectangular
+    distance check, in portable SQL."""
+    if "cells" in terms:
+        qs = qs.alias(geo_cell=geo_cell()).filter(geo_cell__any_of=terms("cells"))
+    else:
+        qs = qs.filter(
+            latitude__gte=terms("lat_min"),
+            latitude__lte=terms("lat_max"),
+            longitude__gte=terms("lng_min"),
+            longitude__lte=terms("lng_max"),
+        )
+    dy = (F("latitude") - terms("lat")) * terms("km_per_lat")
+    dx = (F("longitude") - terms("lng")) * terms("km_per_lng")
+    return qs.alias(distance2=dx * dx + dy * dy).filter(distance2__lte=terms("radius2"))
 
 
 def cells_touching(lat: float, lng: float, radius_km: float, km_per_lng: float) -> list[int] | None:

@@ -102,9 +102,10 @@ def availability(*, prop: Property, start: date, end: date, now=None) -> list[di
     return days
 
 
-def free_for_dates(start: date, end: date, now=None) -> tuple[Exists, Exists]:
+def free_for_dates(start, end, now=None) -> tuple[Exists, Exists]:
     """Two conditions on ``Property`` rows: no holding booking and no block meets
-    ``[start, end)``.
+    ``[start, end)``. The dates and ``now`` may be values or expressions (search passes
+    expressions, :mod:`properties.prepared`).
 
     Two separate ``NOT EXISTS`` rather than ``pk NOT IN (subquery)``: PostgreSQL never
     turns ``NOT IN`` into an anti-join, so that form hashed every overlapping booking of

@@ -13,7 +13,7 @@ from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
 from properties.pagination import LookaheadPagination
-from properties.search import SearchParams, search_properties
+from properties.search import SearchParams, SearchResults
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:
@@ -43,7 +43,7 @@ class PropertyListCreateView(generics.GenericAPIView):
     )
     def get(self, request):
         params = _valid(SearchParams, request.query_params)
-        results = search_properties(params, columns=s.PropertyListSerializer.columns())
+        results = SearchResults(params, columns=s.PropertyListSerializer.columns())
         page = self.paginate_queryset(results)
         return self.get_paginated_response(s.PropertyListSerializer(page, many=True).data)
 
