@@ -1,6 +1,5 @@
 """Listings: a host's property, its stay types and prices, amenities, photos and calendar."""
 
-import json
 import posixpath
 import secrets
 import uuid
@@ -62,12 +61,14 @@ class GeoCellField(models.BigIntegerField):
 
 
 class GeoCellsField(models.Field):
-    """A list of cells as one query parameter (not a model field): an array on
-    PostgreSQL, a JSON array elsewhere."""
+    """A list of cells as one query parameter (not a model field): an array literal
+    (``{1,2,3}``, cast to ``bigint[]`` in the SQL) on PostgreSQL, a JSON array elsewhere.
+    Text either way: psycopg quotes a string five times faster than it writes a list
+    of a few hundred integers as an array."""
 
     def get_db_prep_value(self, value, connection, prepared=False):
-        cells = [int(cell) for cell in value]
-        return cells if connection.vendor == "postgresql" else json.dumps(cells)
+        cells = ",".join(str(int(cell)) for cell in value)
+        return f"{{{cells}}}" if connection.vendor == "postgresql" else f"[{cells}]"
 
 
 @GeoCellField.register_lookup

@@ -8,6 +8,8 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from config.params import QueryParamsSerializer
+
 
 class LookaheadPagination(pagination.BasePagination):
     page_size = 20
@@ -55,7 +57,7 @@ class LookaheadPagination(pagination.BasePagination):
         ]
 
 
-class _PageParams(serializers.Serializer):
+class _PageParams(QueryParamsSerializer):
     page = serializers.IntegerField(min_value=1, max_value=LookaheadPagination.max_page, default=1)
     page_size = serializers.IntegerField(
         min_value=1, max_value=LookaheadPagination.max_page_size, default=20

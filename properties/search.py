@@ -33,6 +33,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.params import QueryParamsSerializer
 from properties.models import (
     GEO_CELL_ROW,
     GEO_CELLS_PER_DEGREE,
@@ -61,7 +62,7 @@ KM_PER_DEGREE_LNG_AT_EQUATOR = 111.320
 MAX_GEO_CELLS = 500
 
 
-class SearchParams(serializers.Serializer):
+class SearchParams(QueryParamsSerializer):
     city = serializers.CharField(max_length=100, required=False)
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)

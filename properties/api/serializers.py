@@ -3,12 +3,11 @@ from decimal import Decimal
 from zoneinfo import available_timezones
 
 from django.conf import settings
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from rest_framework import serializers
 
 from config.images import ImageUploadField, validate_image_upload
-from properties.api.fields import CoordinateField, image_urls
+from properties.api.fields import CoordinateField, image_urls, image_urls_of
 from properties.models import (
     Amenity,
     AvailabilityBlock,
@@ -211,7 +210,7 @@ def _cover(prop) -> dict | None:
 def _cover_from_name(name: str | None) -> dict | None:
     if not name:
         return None
-    return image_urls(FieldFile(None, Photo._meta.get_field("image"), name))
+    return image_urls_of(Photo._meta.get_field("image").storage, name)
 
 
 def _decimal(value: Decimal | None, places: int) -> str | None:

@@ -465,3 +465,28 @@ def test_a_decompression_bomb_photo_is_image_too_large(host, host_client):
     )
     assert response.status_code == 400 and _codes(response) == [("image_too_large", "image")]
     assert not Photo.objects.filter(property=prop).exists()
+
+
+@pytest.mark.parametrize(
+    "base_url", ["/media/", "https://cdn.example/media/", "http://localhost:8000/m/"]
+)
+def test_local_file_urls_are_those_of_the_storage(base_url, tmp_path):
+    from django.core.files.storage import FileSystemStorage
+
+    from properties.api.fields import file_url
+
+    storage = FileSystemStorage(location=tmp_path, base_url=base_url)
+    names = [
+        "properties/12/3f2a9c.jpg",
+        "/properties/12/leading-slash.png",
+        "properties/12/with space & ümlaut.webp",
+        "properties/12/a:b.jpg",
+        "properties/12/q?x=1#frag.jpg",
+        "properties/../escape.jpg",
+        "properties/./here.jpg",
+        "properties//double.jpg",
+        "~user/file.jpg",
+        "100%.jpg",
+    ]
+    for name in names:
+        assert file_url(storage, name) == storage.url(name), name
