@@ -228,3 +228,31 @@ def test_text_search_is_ranked_and_served_by_the_gin_index(listings):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = matching.explain()
     assert "prop_search_document" in plan
+
+
+def test_the_covering_index_holds_every_column_a_card_shows_and_the_dates_filter_checks():
+    """A newest-first walk reads no table rows only while ``prop_created_cover``
+    (migration 0008) holds all it needs: a card column added without adding it there
+    would silently make searches read the table again."""
+    import importlib
+
+    migration = importlib.import_module("properties.migrations.0008_search_covering_index")
+    keys = {"id", "status", "created_at"}
+    checked = {"advance_notice_days", "min_nights", "max_nights"}
+    assert set(PropertyListSerializer.columns()) | checked <= set(migration.INCLUDED) | keys
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="INCLUDE indexes: PostgreSQL")
+def test_a_newest_first_walk_is_an_index_only_scan(listings):
+    today = timezone.now().date()
+    params = {"check_in": today + timedelta(days=3), "check_out": today + timedelta(days=5)}
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_bitmapscan = off")
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = search_properties(params, columns=PropertyListSerializer.columns())[:21]
+            plan = plan.explain()
+        finally:
+            cursor.execute("RESET enable_bitmapscan")
+            cursor.execute("RESET enable_seqscan")
+    assert "Index Only Scan using prop_created_cover" in plan, plan
