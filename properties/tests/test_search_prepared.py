@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 from django.db.models import Value
+from django.db.models.expressions import Col
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -229,3 +230,15 @@ def test_threads_sharing_compiled_shapes_each_get_their_own_results(fresh_cache)
         outcomes = list(pool.map(run, [jobs[i::8] for i in range(8)]))
     assert all(all(batch) for batch in outcomes)
     assert 1 <= len(fresh_cache) <= 4
+
+
+@pytest.mark.django_db
+def test_a_compiled_shape_keeps_its_sql_not_the_built_query(fresh_cache):
+    """Up to 512 shapes stay in each process: each keeps its SQL, parameters and column
+    types (a few KB), not the built query with its subqueries (about 75 KB)."""
+    params = _params({"city": "Lisbon", "check_in": _day(3), "check_out": _day(5)})
+    SearchResults(params, COLUMNS)[0:21]
+    (compiled,) = fresh_cache._items.values()
+    assert not compiled.query.where.children and not compiled.query.annotations
+    assert all(isinstance(column, (Col, Value)) for column in compiled.select)
+    assert "cover_image" in compiled.names and "NOT EXISTS" in compiled.sql
