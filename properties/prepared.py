@@ -144,7 +144,7 @@ def compile_shape(
         type(a) is type(b) and a == b for a, b in zip(bound, plain_params, strict=False)
     )
     if not same:
-        logger.warning("query shape not cached: its compiled SQL does not verify", extra={})
+        logger.warning("query shape not cached, its compiled SQL did not verify: %.300s", sql)
         return None
     return compiled
 
