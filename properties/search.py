@@ -234,7 +234,10 @@ def _term_field(name: str) -> Field:
 
 def build_search(terms: Terms, *, ordering: str | None, columns: list[str] | None) -> QuerySet:
     """The search's queryset. Decides only on which terms are present, never on their
-    values, so that one compiled query serves every search of the same shape."""
+    values, so that one compiled query serves every search of the same shape. Every
+    value must come through ``terms``: one taken from anywhere else (``timezone.now()``
+    here, say) would be compiled into the shape and reused by every later search of it;
+    add it to :func:`search_terms` instead."""
     qs = Property.objects.filter(status=terms("status"))
     if "city" in terms:
         qs = qs.filter(Exact(Upper("city"), Upper(terms("city"))))
