@@ -5,6 +5,11 @@ with a holding booking or a block in the range (two correlated ``NOT EXISTS`` ov
 indexed ranges) and those whose minimum/maximum nights or advance notice the
 stay does not meet. Unknown filter values (a choice, an amenity code) are 400s.
 Results carry their cover photo's file name (a subquery of the same query).
+
+The list view runs searches through :class:`SearchResults`: the SQL of each shape of
+search (which filters, ordering and page) is compiled once per process and bound to each
+search's values (:mod:`properties.prepared`); :func:`search_properties` builds the same
+query as an ordinary queryset.
 """
 
 import math
