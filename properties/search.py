@@ -227,14 +227,18 @@ _TERM_FIELDS = {
     "property_type": _CHAR,
     "instant_book": BooleanField(),
     "q": _CHAR,
+    # the radius: bounding box, centre and the distance check's constants, as decimals
+    # like the coordinate columns they meet
+    **dict.fromkeys(("lat_min", "lat_max", "lng_min", "lng_max"), _DECIMAL),
+    **dict.fromkeys(("lat", "lng", "km_per_lat", "km_per_lng", "radius2"), _DECIMAL),
 }
 
 
 def _term_field(name: str) -> Field:
-    """The type of a search term (the radius's numbers are decimals, as the columns)."""
+    """The type of a search term; an unknown name is a ``KeyError``, not a guess."""
     if name.startswith("amenity_"):
         return _CHAR
-    return _TERM_FIELDS.get(name, _DECIMAL)
+    return _TERM_FIELDS[name]
 
 
 def build_search(terms: Terms, *, ordering: str | None, columns: list[str] | None) -> QuerySet:
