@@ -147,12 +147,20 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The client's id of the action that made this event (a socket frame's ``client_id`` or
+    # a REST ``Idempotency-Key``); a repeat of it is answered with this event's ``seq``.
+    client_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["negotiation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["negotiation", "seq"], name="event_seq_unique"),
+            models.UniqueConstraint(
+                fields=["negotiation", "actor", "client_id"],
+                condition=~Q(client_id=""),
+                name="event_client_id_unique",
+            ),
             models.CheckConstraint(condition=Q(seq__gt=0), name="event_seq_positive"),
         ]
 
