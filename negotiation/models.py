@@ -147,20 +147,13 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The client's id of the action that made this event (a socket frame's ``client_id`` or
-    # a REST ``Idempotency-Key``); a repeat of it is answered with this event's ``seq``.
-    client_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["negotiation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["negotiation", "seq"], name="event_seq_unique"),
-            models.UniqueConstraint(
-                fields=["negotiation", "actor", "client_id"],
-                condition=~Q(client_id=""),
-                name="event_client_id_unique",
-            ),
+
             models.CheckConstraint(condition=Q(seq__gt=0), name="event_seq_positive"),
         ]
 
@@ -175,3 +168,26 @@ class Event(models.Model):
             "data": self.data,
             "at": self.created_at.isoformat(),
         }
+
+
+class ActionReceipt(models.Model):
+    """An applied action of a party, by the id its client gave it (a socket frame's
+    ``client_id`` or a REST ``Idempotency-Key``): a repeat is answered with the first
+    acknowledgement (``seq``) and changes nothing (DESIGN.md section 5). Refused actions
+    leave no receipt, so their resend is tried afresh."""
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    client_id = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiation", "user", "client_id"], name="action_receipt_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.client_id} -> {self.negotiation_id}#{self.seq}"
