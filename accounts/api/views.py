@@ -16,6 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import selectors, services, throttles
 from accounts.api import serializers as s
 from accounts.api.cookies import clear_auth_cookies, set_auth_cookies
+from accounts.api.guards import JSONOnlyAuthEndpoint
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
 from accounts.tokens import issue_ws_ticket
@@ -40,7 +41,7 @@ class _ChallengesWithBearer:
         return 'Bearer realm="api"'
 
 
-class RegisterView(APIView):
+class RegisterView(JSONOnlyAuthEndpoint, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.RegisterIPThrottle]
@@ -70,7 +71,7 @@ class ResendVerificationView(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class TokenObtainView(_ChallengesWithBearer, APIView):
+class TokenObtainView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
     """Log in: returns the token pair and sets them as httpOnly cookies."""
 
     permission_classes = [AllowAny]
@@ -110,7 +111,7 @@ def _refresh_token_from(request) -> str:
     return cookie
 
 
-class TokenRefreshView(_ChallengesWithBearer, APIView):
+class TokenRefreshView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
     """Rotate: a new pair for a valid refresh token, which is then blacklisted."""
 
     permission_classes = [AllowAny]
@@ -181,7 +182,7 @@ class BecomeHostView(APIView):
         return Response(s.UserSerializer(user).data)
 
 
-class PasswordResetView(APIView):
+class PasswordResetView(JSONOnlyAuthEndpoint, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.PasswordResetIPThrottle, throttles.PasswordResetEmailThrottle]
@@ -193,7 +194,7 @@ class PasswordResetView(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmView(APIView):
+class PasswordResetConfirmView(JSONOnlyAuthEndpoint, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [throttles.PasswordResetIPThrottle]
