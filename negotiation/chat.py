@@ -18,14 +18,15 @@ that clock was read before the lock, an event's time is at least its predecessor
 (``GREATEST`` with ``updated_at``, which every event sets), so times follow ``seq``.
 """
 
+import contextlib
 import json
 from datetime import datetime
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from negotiation.events import notice_data, notification_kind, publish_event
-from negotiation.models import ChatMessage, Event, Negotiation, NegotiationStatus
+from negotiation.models import ActionReceipt, ChatMessage, Event, Negotiation, NegotiationStatus
 from notifications.events import one_batch
 from notifications.models import Notification
 from notifications.services import announce
@@ -39,6 +40,11 @@ WITH negotiation AS (
     SET last_seq = last_seq + 1, updated_at = GREATEST(%(now)s, updated_at)
     WHERE id = %(negotiation)s AND status = %(open)s AND expires_at > %(now)s
       AND %(user)s IN (guest_id, host_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM {ActionReceipt._meta.db_table}
+          WHERE negotiation_id = %(negotiation)s AND user_id = %(user)s
+            AND client_id = %(client_id)s
+      )
     RETURNING id, last_seq, guest_id, host_id, status, turn, property_id, updated_at,
         CASE WHEN guest_id = %(user)s THEN 'guest' ELSE 'host' END AS side,
         CASE WHEN guest_id = %(user)s THEN host_id ELSE guest_id END AS counterpart
@@ -57,6 +63,11 @@ event AS (
     FROM negotiation, message
     RETURNING seq, data
 ),
+receipt AS (
+    INSERT INTO {ActionReceipt._meta.db_table} (negotiation_id, user_id, client_id, seq, created_at)
+    SELECT id, %(user)s, %(client_id)s, last_seq, updated_at FROM negotiation
+    WHERE %(client_id)s <> ''
+),
 notice AS (
     INSERT INTO {Notification._meta.db_table} (user_id, kind, data, created_at, dedupe_key)
     SELECT negotiation.counterpart, %(kind)s,
@@ -72,9 +83,13 @@ FROM negotiation, event, notice
 """  # noqa: S608
 
 
-def post_message(negotiation_id: int, user: User, body: str, now: datetime):
+def post_message(negotiation_id: int, user: User, body: str, now: datetime, client_id: str = ""):
     """Store and publish ``body`` as ``user``'s message on an open negotiation; the
-    ``(negotiation, seq)`` it got, or ``None`` if this is not the plain case."""
+    ``(negotiation, seq)`` it got, or ``None`` if this is not the plain case.
+
+    A ``client_id`` this user already used here is not the plain case either (the ORM
+    path answers it with its first ``seq``); two copies racing each other meet the
+    receipt's unique constraint, and the loser is handed to the ORM path the same way."""
     params = {
         "negotiation": negotiation_id,
         "user": user.pk,
@@ -83,10 +98,17 @@ def post_message(negotiation_id: int, user: User, body: str, now: datetime):
         "open": NegotiationStatus.OPEN,
         "type": EVENT_TYPE,
         "kind": notification_kind(EVENT_TYPE),
+        "client_id": client_id,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL, params)
-        row = cursor.fetchone()
+    # Inside a caller's transaction a savepoint keeps a lost race from aborting it; on
+    # its own the statement commits (or fails) alone, with no extra round trip.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    try:
+        with guard, connection.cursor() as cursor:
+            cursor.execute(_SQL, params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        return None  # a concurrent copy of the same action won: its receipt answers this one
     if row is None:
         return None
     pk, seq, guest_id, host_id, status, turn, property_id, at, counterpart, data, notice = row

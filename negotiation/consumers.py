@@ -19,10 +19,11 @@ from rest_framework.exceptions import APIException
 
 from accounts.permissions import EmailUnverified
 from config.consumers import AsyncJsonConsumer
-from config.errors import ServiceUnavailable, is_outage
+from config.errors import REDIS_OUTAGE, ServiceUnavailable, is_outage
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
 from negotiation.models import Negotiation
+from negotiation.presence import presence_join, presence_leave
 
 MAX_FRAME_BYTES = 16 * 1024
 TRY_AGAIN_LATER = 1013  # RFC 6455 close code
@@ -49,6 +50,14 @@ class TokenBucket:
 @database_sync_to_async
 def _load(negotiation_id: int):
     return Negotiation.objects.filter(pk=negotiation_id).first()
+
+
+@database_sync_to_async
+def _read_marks(negotiation_id: int) -> list[dict]:
+    return [
+        {"type": "read", "user": user_id, "seq": seq}
+        for user_id, seq in selectors.read_marks(negotiation_id=negotiation_id)
+    ]
 
 
 @database_sync_to_async
@@ -101,6 +110,9 @@ class NegotiationConsumer(AsyncJsonConsumer):
         for frame in sorted(self.buffer, key=lambda f: f["seq"]):
             await self._deliver(frame)
         self.buffer = []
+        for frame in await _read_marks(self.negotiation_id):  # "Seen" survives a reload
+            await self.send_json(frame)
+        await self._count_presence(presence_join)
         await self._relay({"type": "presence", "user": self.user.pk, "state": "joined"})
 
     def _after_param(self) -> int:
@@ -112,8 +124,17 @@ class NegotiationConsumer(AsyncJsonConsumer):
 
     async def disconnect(self, code):
         if self.group:
-            await self._relay({"type": "presence", "user": self.user.pk, "state": "left"})
+            if not await self._count_presence(presence_leave):  # their last connection
+                await self._relay({"type": "presence", "user": self.user.pk, "state": "left"})
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _count_presence(self, count) -> int:
+        """This person's connections to the room after counting this one in or out; with
+        the cache unreachable, each connection speaks for itself (as before)."""
+        try:
+            return await count(negotiation_id=self.negotiation_id, user_id=self.user.pk)
+        except REDIS_OUTAGE:
+            return 1 if count is presence_join else 0
 
     # --- server -> client -------------------------------------------------------------------
 
@@ -179,8 +200,9 @@ class NegotiationConsumer(AsyncJsonConsumer):
         if not isinstance(kind, str):
             kind = None  # a list or object would not even hash (fuzz-found)
         client_id = content.get("client_id")
-        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
-            client_id = None
+        if client_id is not None and not _valid_client_id(client_id):
+            await self._error("invalid", "client_id must be a string of 1 to 64 characters.", None)
+            return
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "typing":
@@ -216,7 +238,7 @@ class NegotiationConsumer(AsyncJsonConsumer):
                 kwargs["message"] = _text(content.get("message", ""), required=False)
             elif kind == "message":
                 kwargs["body"] = _text(content.get("body"), required=True)
-            outcome = await _call(f"negotiation_{kind}", **kwargs)
+            outcome = await _call(f"negotiation_{kind}", client_id=client_id or "", **kwargs)
         except _BadField as exc:
             await self._error("invalid", str(exc), client_id)
             return
@@ -245,6 +267,10 @@ class NegotiationConsumer(AsyncJsonConsumer):
         await self.send_json(
             {"type": "error", "code": code, "detail": detail, "client_id": client_id}
         )
+
+
+def _valid_client_id(value) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 64
 
 
 class _BadField(ValueError):

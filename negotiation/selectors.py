@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from negotiation.models import Event, Negotiation, NegotiationStatus, Offer
+from negotiation.models import Event, Negotiation, NegotiationStatus, Offer, ReadState
 
 
 def negotiations_for_user(*, user: User, role: str = "", status: str = "") -> QuerySet:
@@ -39,6 +39,15 @@ def negotiation_get_for_party(*, user: User, negotiation_id: int) -> Negotiation
 def events_after(*, negotiation_id: int, after: int, limit: int = 1000) -> list[Event]:
     return list(
         Event.objects.filter(negotiation_id=negotiation_id, seq__gt=after).order_by("seq")[:limit]
+    )
+
+
+def read_marks(*, negotiation_id: int) -> list[tuple[int, int]]:
+    """``(user id, last seq read)`` of each party that has read something."""
+    return list(
+        ReadState.objects.filter(negotiation_id=negotiation_id, last_read_seq__gt=0)
+        .order_by("user_id")
+        .values_list("user_id", "last_read_seq")
     )
 
 

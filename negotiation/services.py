@@ -24,6 +24,7 @@ from config.money import quantize
 from negotiation import chat
 from negotiation.events import append_event, publish_ephemeral
 from negotiation.models import (
+    ActionReceipt,
     ChatMessage,
     Negotiation,
     NegotiationStatus,
@@ -155,16 +156,42 @@ def _expire_if_due(negotiation: Negotiation, now: datetime) -> bool:
     return False
 
 
-def _run(action, negotiation_id: int, user: User, now: datetime | None):
+def _run(action, negotiation_id: int, user: User, now: datetime | None, client_id: str = ""):
     """Run ``action(negotiation, side, now)`` under the locks. A lapsed negotiation is
-    recorded as expired (committed) and the action refused with ``negotiation_closed``."""
+    recorded as expired (committed) and the action refused with ``negotiation_closed``.
+
+    With a ``client_id``, an action this user already applied is not run again: its first
+    outcome is returned (DESIGN.md section 5)."""
     with transaction.atomic():
         negotiation = _lock(negotiation_id, user)
+        if (replayed := _receipt(negotiation, user, client_id)) is not None:
+            return Outcome(negotiation, replayed)
         now = _now(now)  # read the clock only once the lock is ours: events stay in order
         expired = _expire_if_due(negotiation, now)
         if not expired:
-            return action(negotiation, negotiation.side_of(user.pk), now)
+            outcome = action(negotiation, negotiation.side_of(user.pk), now)
+            _keep_receipt(outcome, user, client_id)
+            return outcome
     raise NegotiationClosed("This negotiation expired.")
+
+
+def _receipt(negotiation: Negotiation, user: User, client_id: str) -> int | None:
+    """The ``seq`` acknowledged for this user's action ``client_id``, if it was applied.
+    Read under the negotiation's row lock, so a concurrent repeat waits and sees it."""
+    if not client_id:
+        return None
+    return (
+        ActionReceipt.objects.filter(negotiation=negotiation, user=user, client_id=client_id)
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
+def _keep_receipt(outcome: "Outcome", user: User, client_id: str) -> None:
+    if client_id:
+        ActionReceipt.objects.create(
+            negotiation=outcome.negotiation, user=user, client_id=client_id, seq=outcome.seq
+        )
 
 
 def _require_open(negotiation: Negotiation) -> None:
@@ -407,7 +434,13 @@ def negotiation_open(
 
 
 def negotiation_offer(
-    *, negotiation_id: int, user: User, amount: Decimal, message: str = "", now=None
+    *,
+    negotiation_id: int,
+    user: User,
+    amount: Decimal,
+    message: str = "",
+    client_id: str = "",
+    now=None,
 ) -> Outcome:
     def action(negotiation, side, now):
         _require_turn(negotiation, side)
@@ -417,10 +450,12 @@ def negotiation_offer(
             seq = negotiation.last_seq
         return Outcome(negotiation, seq)
 
-    return _run(action, negotiation_id, user, now)
+    return _run(action, negotiation_id, user, now, client_id)
 
 
-def negotiation_accept(*, negotiation_id: int, user: User, now=None) -> Outcome:
+def negotiation_accept(
+    *, negotiation_id: int, user: User, client_id: str = "", now=None
+) -> Outcome:
     def action(negotiation, side, now):
         _require_turn(negotiation, side)
         offer = _last_offer(negotiation)
@@ -431,13 +466,15 @@ def negotiation_accept(*, negotiation_id: int, user: User, now=None) -> Outcome:
         except _AcceptFailed:
             return Outcome(negotiation, negotiation.last_seq)
 
-    outcome = _run(action, negotiation_id, user, now)
+    outcome = _run(action, negotiation_id, user, now, client_id)
     if outcome.negotiation.status == NegotiationStatus.UNAVAILABLE:
         raise DatesUnavailable("The dates were taken meanwhile; this negotiation has ended.")
     return outcome
 
 
-def negotiation_decline(*, negotiation_id: int, user: User, now=None) -> Outcome:
+def negotiation_decline(
+    *, negotiation_id: int, user: User, client_id: str = "", now=None
+) -> Outcome:
     def action(negotiation, side, now):
         _require_turn(negotiation, side)
         _close(negotiation, NegotiationStatus.DECLINED, now)
@@ -446,10 +483,12 @@ def negotiation_decline(*, negotiation_id: int, user: User, now=None) -> Outcome
         )
         return Outcome(negotiation, event.seq)
 
-    return _run(action, negotiation_id, user, now)
+    return _run(action, negotiation_id, user, now, client_id)
 
 
-def negotiation_withdraw(*, negotiation_id: int, user: User, now=None) -> Outcome:
+def negotiation_withdraw(
+    *, negotiation_id: int, user: User, client_id: str = "", now=None
+) -> Outcome:
     def action(negotiation, side, now):
         _require_open(negotiation)
         if side != Side.GUEST:
@@ -460,7 +499,7 @@ def negotiation_withdraw(*, negotiation_id: int, user: User, now=None) -> Outcom
         )
         return Outcome(negotiation, event.seq)
 
-    return _run(action, negotiation_id, user, now)
+    return _run(action, negotiation_id, user, now, client_id)
 
 
 def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
@@ -473,20 +512,26 @@ def _post_message(negotiation: Negotiation, author: User, body: str) -> int:
     ).seq
 
 
-def negotiation_message(*, negotiation_id: int, user: User, body: str, now=None) -> Outcome:
+def negotiation_message(
+    *, negotiation_id: int, user: User, body: str, client_id: str = "", now=None
+) -> Outcome:
     if connection.vendor == "postgresql":  # the plain case in one statement
-        posted = chat.post_message(negotiation_id, user, body, _now(now))
+        posted = chat.post_message(negotiation_id, user, body, _now(now), client_id)
         if posted is not None:
             return Outcome(*posted)
     with transaction.atomic():
         negotiation = _lock_for_chat(negotiation_id, user)
+        if (replayed := _receipt(negotiation, user, client_id)) is not None:
+            return Outcome(negotiation, replayed)
         now = _now(now)
         _expire_if_due(negotiation, now)
         if negotiation.status != NegotiationStatus.OPEN and (
             negotiation.closed_at and now > negotiation.closed_at + CHAT_AFTER_CLOSE
         ):
             raise NegotiationClosed("Chat closes 14 days after a negotiation ends.")
-        return Outcome(negotiation, _post_message(negotiation, user, body))
+        outcome = Outcome(negotiation, _post_message(negotiation, user, body))
+        _keep_receipt(outcome, user, client_id)
+        return outcome
 
 
 def negotiation_read(*, negotiation_id: int, user: User, seq: int) -> int:

@@ -90,6 +90,26 @@ class _AfterParams(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "1 to 64 characters. Repeating an applied action with the same key returns its "
+        "first outcome and changes nothing (as a socket frame's client_id)."
+    ),
+)
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 64:
+        raise serializers.ValidationError(
+            {"Idempotency-Key": "At most 64 characters."}, code="invalid"
+        )
+    return key
+
+
 class _ActionView(PartyActionView):
     permission_classes = [IsAuthenticated, IsEmailVerified]
     throttle_scope = "negotiation"  # offers, answers, messages, reads per user
@@ -97,7 +117,10 @@ class _ActionView(PartyActionView):
 
 class OfferView(_ActionView):
     @extend_schema(
-        request=s.OfferInSerializer, responses={200: s.NegotiationSerializer}, tags=["negotiations"]
+        request=s.OfferInSerializer,
+        responses={200: s.NegotiationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["negotiations"],
     )
     def post(self, request, pk: int):
         return super().post(request, pk)
@@ -106,42 +129,67 @@ class OfferView(_ActionView):
         data = validated(s.OfferInSerializer, request.data)
         outcome = services.negotiation_offer(
             negotiation_id=pk, user=request.user, amount=data["amount"],
-            message=data.get("message", ""),
+            message=data.get("message", ""), client_id=_idempotency_key(request),
         )  # fmt: skip
         return _result(request, outcome)
 
 
 class AcceptView(_ActionView):
-    @extend_schema(request=None, responses={200: s.NegotiationSerializer}, tags=["negotiations"])
+    @extend_schema(
+        request=None,
+        responses={200: s.NegotiationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["negotiations"],
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        return _result(request, services.negotiation_accept(negotiation_id=pk, user=request.user))
+        outcome = services.negotiation_accept(
+            negotiation_id=pk, user=request.user, client_id=_idempotency_key(request)
+        )
+        return _result(request, outcome)
 
 
 class DeclineView(_ActionView):
-    @extend_schema(request=None, responses={200: s.NegotiationSerializer}, tags=["negotiations"])
+    @extend_schema(
+        request=None,
+        responses={200: s.NegotiationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["negotiations"],
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        return _result(request, services.negotiation_decline(negotiation_id=pk, user=request.user))
+        outcome = services.negotiation_decline(
+            negotiation_id=pk, user=request.user, client_id=_idempotency_key(request)
+        )
+        return _result(request, outcome)
 
 
 class WithdrawView(_ActionView):
-    @extend_schema(request=None, responses={200: s.NegotiationSerializer}, tags=["negotiations"])
+    @extend_schema(
+        request=None,
+        responses={200: s.NegotiationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["negotiations"],
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def act(self, request, pk):
-        return _result(request, services.negotiation_withdraw(negotiation_id=pk, user=request.user))
+        outcome = services.negotiation_withdraw(
+            negotiation_id=pk, user=request.user, client_id=_idempotency_key(request)
+        )
+        return _result(request, outcome)
 
 
 class MessageView(_ActionView):
     @extend_schema(
         request=s.MessageInSerializer,
         responses={201: s.NegotiationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
         tags=["negotiations"],
     )
     def post(self, request, pk: int):
@@ -150,8 +198,9 @@ class MessageView(_ActionView):
     def act(self, request, pk):
         data = validated(s.MessageInSerializer, request.data)
         outcome = services.negotiation_message(
-            negotiation_id=pk, user=request.user, body=data["body"]
-        )
+            negotiation_id=pk, user=request.user, body=data["body"],
+            client_id=_idempotency_key(request),
+        )  # fmt: skip
         return _result(request, outcome, status.HTTP_201_CREATED)
 
 
