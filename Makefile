@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
+LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local PARLEY_BIND_HOST=$(HOST)
 
 .PHONY: install run test lint format check-deploy worker beat clean audit fuzz
 

@@ -9,11 +9,13 @@ shape through the JSON handlers below.
 """
 
 import logging
+import re
 import sys
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.views.debug import SafeExceptionReporterFilter
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -168,3 +170,28 @@ def handler500(request):
 
 def csrf_failure(request, reason=""):
     return json_error(403, "csrf_failed", f"CSRF check failed: {reason}")
+
+
+class SecretMaskingReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter, also masking settings that hold credentials in a URL.
+
+    Django hides settings named like ``KEY``, ``SECRET``, ``PASS`` or ``TOKEN``, but not
+    ``CLOUDINARY_URL``, ``EMAIL_URL``, ``DATABASE_URL``, ``REDIS_URL`` or a cache's
+    ``LOCATION``, whose values carry the password. Every setting named ``..._URL``,
+    ``DSN`` or ``LOCATION`` is hidden, and any string of the form
+    ``scheme://user:password@host`` anywhere in the settings has its credentials masked.
+    """
+
+    hidden_settings = re.compile(
+        r"API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URL|DSN|LOCATION|CREDENTIAL|AUTH",
+        flags=re.IGNORECASE,
+    )
+    _credentials_in_url = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+
+    def cleanse_setting(self, key, value):
+        value = super().cleanse_setting(key, value)
+        if isinstance(value, str):
+            return self._credentials_in_url.sub(
+                lambda m: f"{m['scheme']}{self.cleansed_substitute}@", value
+            )
+        return value

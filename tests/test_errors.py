@@ -75,7 +75,18 @@ def test_json_that_is_not_an_object_is_400(client, raw):
 
 
 def test_multipart_without_a_boundary_is_400_parse_error(client):
-    assert_error(_post_raw(client, b"--x\r\n", "multipart/form-data"), 400, "parse_error")
+    # the auth endpoints take JSON only (415); verify-email still parses forms
+    response = client.generic(
+        "POST", "/api/v1/auth/verify-email/", b"--x\r\n", content_type="multipart/form-data"
+    )
+
+    assert_error(response, 400, "parse_error")
+
+
+def test_register_with_a_form_body_is_415(client):
+    response = _post_raw(client, b"--x\r\n", "multipart/form-data")
+
+    assert_error(response, 415, "unsupported_media_type")
 
 
 def test_unsupported_content_type_is_415(client):

@@ -27,6 +27,10 @@ if (BASE_DIR / ".env").exists():
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Error pages and reports mask secrets, URL-like settings with credentials included.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.SecretMaskingReporterFilter"
+# The admin's path (a guessable /admin/ invites password guessing); always ends in "/".
+ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"
 
 # --- Applications -------------------------------------------------------------------------
 
@@ -341,6 +345,8 @@ DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
 
 MEDIA_URL = "/media/"
+# The app itself serves MEDIA_ROOT at MEDIA_URL (the embedded default; see local.py).
+SERVE_MEDIA = False
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -435,3 +441,6 @@ BOOKING_PAYMENT_HOLD_MINUTES = env.int("BOOKING_PAYMENT_HOLD_MINUTES", default=3
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="bookings.payments.DatabaseGateway")
 NEGOTIATION_MAX_ROUNDS = env.int("NEGOTIATION_MAX_ROUNDS", default=5)
 NEGOTIATION_OFFER_TTL = timedelta(hours=env.int("NEGOTIATION_OFFER_TTL_HOURS", default=24))
+# Minutes, when set, instead of the hours above (for demos and tests of offers lapsing).
+if env("NEGOTIATION_OFFER_TTL_MINUTES", default=""):
+    NEGOTIATION_OFFER_TTL = timedelta(minutes=env.int("NEGOTIATION_OFFER_TTL_MINUTES"))
