@@ -4,6 +4,8 @@
 (function (P) {
   const h = P.h;
   const sockets = new Set();
+  const BURST = 15; // frames a socket may send at once ...
+  const PER_SECOND = 8; // ... and then per second
 
   // A socket to `path` that reconnects with backoff. `query()` gives the query string of
   // each new connection (e.g. after=<last seq>). Auth: a one-time ticket per connection
@@ -18,6 +20,8 @@
       this.stopped = false;
       this.attempt = 0;
       this.timer = null;
+      this.tokens = BURST;
+      this.stamp = Date.now();
       sockets.add(this);
       this.connect();
     }
@@ -86,8 +90,15 @@
       if (ws) ws.close();
     }
 
+    // Send one frame now; false when closed or over our own budget (a burst of 15, then 8
+    // a second: under the server's 20 and 10/s), so the caller keeps it and tries later.
     send(frame) {
       if (!this.open) return false;
+      const now = Date.now();
+      this.tokens = Math.min(BURST, this.tokens + ((now - this.stamp) / 1000) * PER_SECOND);
+      this.stamp = now;
+      if (this.tokens < 1) return false;
+      this.tokens -= 1;
       this.ws.send(JSON.stringify(frame));
       return true;
     }

@@ -39,7 +39,7 @@
 
     const thread = h("ol", { class: "thread", "aria-label": "Conversation", "aria-live": "polite" });
     const banner = h("div", { class: "banner", role: "status", hidden: true, "data-testid": "banner" });
-    const presence = h("span", { class: "presence", "data-testid": "presence" }, `${name(other)} is away`);
+    const presence = h("span", { class: "presence", "data-testid": "presence", "aria-live": "polite" }, `${name(other)}: checking…`);
     const typing = h("p", { class: "typing muted", "aria-live": "polite", "data-testid": "typing" });
     const turnLine = h("p", { class: "turn", "data-testid": "turn" });
     const actionsBox = h("div", { class: "room-actions" });
@@ -164,6 +164,14 @@
         thread.querySelectorAll(".offer-card.current [data-expires]").forEach((cd) => cd.replaceWith(h("span", { class: "muted" }, "closed")));
       }
       thread.append(item);
+      const mine = outboxBySeq.get(ev.seq);
+      if (mine) discard(mine, true); // the real item replaces the pending one
+    }
+
+    // An offer, accept, decline or withdraw on its way: no second one until it is answered.
+    function actionPending() {
+      for (const p of outbox.values()) if (p.frame.type !== "message" && p.state !== "failed") return true;
+      return false;
     }
 
     function render() {
@@ -187,6 +195,8 @@
         actionsBox.append(declineBtn);
       }
       if (open && me === "guest") actionsBox.append(withdrawBtn);
+      const busy = actionPending();
+      [counterBtn, acceptBtn, declineBtn, withdrawBtn].forEach((b) => (b.disabled = busy));
       if (open) {
         amount.placeholder =
           me === "guest"
@@ -218,22 +228,278 @@
       });
     }
 
-    // --- the socket ---------------------------------------------------------------------
+    // --- the outbox: actions until their event is in the thread ---------------------------
+    //
+    // Every action gets a fresh client_id and stays in `outbox` (shown under the thread as
+    // "Sending…") until the server acknowledges it and the event with the ack's seq is
+    // applied; only then does its pending item give way to the real one. The server treats
+    // a repeated client_id as the same action (DESIGN.md section 5), so anything not
+    // acknowledged is simply sent again: after a reconnect, after a transient refusal
+    // (service_unavailable, rate_limited; backoff 0.5, 1, 2, 4 s, then "Not sent" with
+    // Retry), or when no answer came for a while. What the user typed is cleared only on
+    // the ack, and only if it is still what was sent.
 
-    let typingTimer = null;
-    let sentRead = 0;
-    const pending = new Map(); // client_id -> element to show its error beside
-    let seqClient = 0;
+    const TRANSIENT = new Set(["service_unavailable", "rate_limited"]);
+    const AUTO_TRIES = 4;
+    const NO_ANSWER_MS = 10000;
+    const outbox = new Map(); // client_id -> entry, in the order the user acted
+    const outboxBySeq = new Map(); // acknowledged seq -> entry, until its event is applied
+    const outboxList = h("ol", { class: "thread outbox", "aria-label": "Not yet in the conversation", "aria-live": "polite", "data-testid": "outbox" });
+    let idCounter = 0;
+    let pumpTimer = null;
 
-    function markRead() {
-      if (document.visibilityState === "visible" && st.lastSeq > sentRead && socket.send({ type: "read", seq: st.lastSeq })) {
-        sentRead = st.lastSeq;
+    function newClientId() {
+      if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+      const bytes = crypto.getRandomValues(new Uint8Array(12)); // randomUUID needs a secure context
+      return `c${++idCounter}-${Date.now().toString(36)}-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+    }
+
+    const VERB = { accept: "Accept the offer", decline: "Decline", withdraw: "Withdraw" };
+
+    function pendingItem(p) {
+      const f = p.frame;
+      let content;
+      if (f.type === "message") content = h("p", { class: "body" }, f.body);
+      else if (f.type === "offer")
+        content = h(
+          "div",
+          { class: "offer-card" },
+          h("span", { class: "label" }, "Your offer"),
+          h("strong", { class: "amount" }, P.money(f.amount, n.currency)),
+          f.message ? h("p", {}, f.message) : null,
+        );
+      else content = h("p", { class: "body" }, VERB[f.type] || f.type);
+      p.status = h("span", { class: "send-state", "data-testid": "send-state" });
+      p.buttons = h("span", { class: "pending-actions" });
+      p.el = h("li", { class: "item mine pending", "data-client-id": p.cid, "data-kind": f.type }, content, h("small", { class: "meta" }, "You · ", p.status), p.buttons);
+      return p.el;
+    }
+
+    function showPending(p) {
+      const failed = p.state === "failed";
+      p.el.dataset.state = p.state;
+      p.el.classList.toggle("failed", failed);
+      p.status.textContent =
+        p.state === "acked"
+          ? "Sent"
+          : failed
+            ? `Not sent: ${p.reason}`
+            : p.state === "wait"
+              ? "Sending… (trying again)"
+              : "Sending…";
+      const buttons = [];
+      if (failed) {
+        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => retry(p) }, "Retry"));
+        if (p.frame.type === "message") buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => editAgain(p) }, "Edit"));
+        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => discard(p), "aria-label": "Discard this unsent item" }, "Discard"));
+      }
+      p.buttons.replaceChildren(...buttons);
+    }
+
+    function enqueue(frame, input) {
+      errorBox.hidden = true;
+      errorBox.textContent = "";
+      amount.removeAttribute("aria-invalid");
+      chatInput.removeAttribute("aria-invalid");
+      // A new action of the same kind replaces ones that were refused for good.
+      const chat = frame.type === "message";
+      for (const old of [...outbox.values()]) {
+        if (old.state === "failed" && !old.transient && (old.frame.type === "message") === chat) discard(old, true);
+      }
+      const cid = newClientId();
+      const p = { cid, frame: Object.assign({ client_id: cid }, frame), input, state: "queued", tries: 0, timer: null };
+      outbox.set(cid, p);
+      outboxList.append(pendingItem(p));
+      showPending(p);
+      pump();
+      render();
+      return p;
+    }
+
+    // Send what is queued, in order; an item waiting for its backoff holds back those after it.
+    function pump() {
+      clearTimeout(pumpTimer);
+      pumpTimer = null;
+      if (!socket.open) return; // everything goes when the socket (re)opens
+      for (const p of outbox.values()) {
+        if (p.state === "wait") return;
+        if (p.state !== "queued") continue;
+        if (!socket.send(p.frame)) {
+          pumpTimer = setTimeout(pump, 250); // our own frame budget: a moment later
+          return;
+        }
+        p.state = "inflight";
+        showPending(p);
+        clearTimeout(p.timer);
+        p.timer = setTimeout(() => {
+          if (p.state === "inflight") {
+            p.state = "queued"; // no answer: the connection may be dead; resending is safe
+            pump();
+          }
+        }, NO_ANSWER_MS);
       }
     }
 
+    function backoff(p, reason) {
+      clearTimeout(p.timer);
+      p.tries += 1;
+      if (p.tries > AUTO_TRIES) {
+        p.state = "failed";
+        p.transient = true;
+        p.reason = reason;
+      } else {
+        p.state = "wait";
+        p.timer = setTimeout(() => {
+          if (p.state !== "wait") return;
+          p.state = "queued";
+          showPending(p);
+          pump();
+        }, 500 * 2 ** (p.tries - 1));
+      }
+      showPending(p);
+      render();
+    }
+
+    function retry(p) {
+      clearTimeout(p.timer);
+      p.state = "queued";
+      p.tries = 0;
+      p.transient = false;
+      errorBox.hidden = true;
+      if (p.input) p.input.removeAttribute("aria-invalid");
+      showPending(p);
+      pump();
+      render();
+    }
+
+    function discard(p, quiet) {
+      clearTimeout(p.timer);
+      outbox.delete(p.cid);
+      if (p.seq) outboxBySeq.delete(p.seq);
+      p.el.remove();
+      if (!quiet) render();
+    }
+
+    function editAgain(p) {
+      chatInput.value = p.frame.body;
+      discard(p);
+      chatInput.focus();
+    }
+
+    function acknowledged(frame) {
+      const p = outbox.get(frame.client_id);
+      if (!p) return; // a repeated ack of something already shown
+      clearTimeout(p.timer);
+      // Clear what the user typed only if it is still what was sent.
+      const f = p.frame;
+      if (f.type === "message" && chatInput.value.trim() === f.body) chatInput.value = "";
+      if (f.type === "offer" && amount.value && Number(amount.value).toFixed(2) === f.amount && offerNote.value.trim() === (f.message || "")) {
+        amount.value = "";
+        offerNote.value = "";
+      }
+      if (frame.seq <= st.lastSeq) {
+        discard(p); // its event is in the thread already (e.g. the first ack of a resend)
+        return;
+      }
+      p.state = "acked";
+      p.seq = frame.seq;
+      outboxBySeq.set(frame.seq, p);
+      showPending(p);
+      render();
+    }
+
+    function refused(frame) {
+      const words = P.words(frame);
+      const p = frame.client_id ? outbox.get(frame.client_id) : null;
+      if (!p) {
+        if (frame.code === "rate_limited") {
+          // Refused before it was read, so it names no client_id: whatever is still
+          // unanswered may be it; resending is safe.
+          outbox.forEach((q) => q.state === "inflight" && backoff(q, words));
+          return;
+        }
+        errorBox.textContent = words;
+        errorBox.hidden = false;
+        return;
+      }
+      if (TRANSIENT.has(frame.code)) return backoff(p, words);
+      clearTimeout(p.timer);
+      p.state = "failed";
+      p.transient = false;
+      p.reason = words;
+      errorBox.textContent = words;
+      errorBox.hidden = false;
+      if (p.input) p.input.setAttribute("aria-invalid", "true");
+      showPending(p);
+      render();
+    }
+
+    // The socket opened again: whatever was sent on the old one and not answered goes again,
+    // with the same client_id (as do those that ran out of automatic tries).
+    function resendAll() {
+      outbox.forEach((p) => {
+        if (p.state === "inflight" || p.state === "wait" || (p.state === "failed" && p.transient)) {
+          clearTimeout(p.timer);
+          if (p.state === "failed") p.tries = 0;
+          p.state = "queued";
+          p.transient = false;
+          showPending(p);
+        }
+      });
+      pump();
+      render();
+    }
+
+    thread.after(outboxList);
+
+    // --- the socket ---------------------------------------------------------------------
+
+    // Read frames: one after the replay, then at most one a second, only the highest seq,
+    // only while the page is visible, and never below what the server says we have read.
+    let typingTimer = null;
+    let sentRead = 0;
+    let myRead = 0;
+    let readTimer = null;
+    let lastReadAt = 0;
+
+    function scheduleRead() {
+      if (readTimer) return;
+      readTimer = setTimeout(flushRead, Math.max(300, 1000 - (Date.now() - lastReadAt)));
+    }
+
+    function flushRead() {
+      readTimer = null;
+      if (document.visibilityState !== "visible") return; // visibilitychange brings it back
+      if (st.lastSeq < n.last_seq) return; // still replaying: the last replayed event asks again
+      const seq = st.lastSeq;
+      if (seq <= Math.max(sentRead, myRead)) return;
+      if (socket.send({ type: "read", seq })) {
+        sentRead = seq;
+        lastReadAt = Date.now();
+      } else if (socket.open) {
+        scheduleRead(); // over our own frame budget: a moment later
+      } // closed: the reopened socket asks again
+    }
+
+    // Presence is per person: "joined" and "here" mean online, only "left" means away. After
+    // our own (re)connect, the other side answers "here" if present; silence means away.
+    let heardPresence = false;
+    let presenceTimer = null;
     function setPresence(online) {
+      heardPresence = true;
+      clearTimeout(presenceTimer);
       presence.textContent = online ? `${name(other)} is online` : `${name(other)} is away`;
       presence.classList.toggle("online", online);
+      presence.classList.remove("stale");
+      presence.dataset.state = online ? "online" : "away";
+    }
+    // Our own connection is down: what we last knew, said as such (not "away").
+    function presenceStale() {
+      clearTimeout(presenceTimer);
+      if (presence.dataset.state !== "online") return;
+      presence.textContent = `${name(other)} was online`;
+      presence.classList.add("stale");
+      presence.dataset.state = "stale";
     }
 
     const socket = new P.LiveSocket(`/ws/negotiations/${id}/`, {
@@ -243,14 +509,14 @@
           case "event":
             apply(frame);
             render();
-            markRead();
+            scheduleRead();
             if (frame.event === "booking.created") refreshBooking();
             break;
           case "ack":
-            pending.delete(frame.client_id);
+            acknowledged(frame);
             break;
           case "error":
-            showError(frame.client_id, P.words(frame));
+            refused(frame);
             break;
           case "typing":
             if (frame.user === otherId) {
@@ -261,10 +527,14 @@
             }
             break;
           case "read":
+            // Live, or the stored positions replayed after the events on every connect.
             if (frame.user === otherId) {
-              setPresence(true);
-              st.otherRead = Math.max(st.otherRead, frame.seq);
-              render();
+              if (frame.seq > st.otherRead) {
+                st.otherRead = frame.seq;
+                render();
+              }
+            } else if (frame.user === P.me.id) {
+              myRead = Math.max(myRead, frame.seq); // read already (this or another tab)
             }
             break;
           case "presence":
@@ -275,48 +545,52 @@
       onstate(state) {
         connLine.textContent = { open: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline: will catch up when back online", denied: "You cannot join this conversation.", missing: "This negotiation does not exist." }[state] || state;
         connLine.dataset.state = state;
-        if (state !== "open") setPresence(false);
+        if (state === "open") {
+          resendAll();
+          scheduleRead();
+          heardPresence = false;
+          clearTimeout(presenceTimer);
+          presenceTimer = setTimeout(() => heardPresence || setPresence(false), 3000);
+        } else {
+          presenceStale();
+        }
       },
     });
-    P.onLeave(() => socket.stop());
-    P.room = { socket, state: st }; // for debugging in the console
-
-    function showError(clientId, text) {
-      errorBox.textContent = text;
-      errorBox.hidden = false;
-      const input = pending.get(clientId);
-      if (input) input.setAttribute("aria-invalid", "true");
-      pending.delete(clientId);
-    }
-
-    function act(frame, input) {
-      errorBox.hidden = true;
-      errorBox.textContent = "";
-      amount.removeAttribute("aria-invalid");
-      const clientId = `c${++seqClient}`;
-      pending.set(clientId, input || null);
-      if (!socket.send(Object.assign({ client_id: clientId }, frame))) {
-        showError(clientId, "You are not connected right now; try again in a moment.");
-        return false;
-      }
-      return true;
-    }
+    P.onLeave(() => {
+      socket.stop();
+      clearTimeout(readTimer);
+      clearTimeout(presenceTimer);
+      clearTimeout(pumpTimer);
+      outbox.forEach((p) => clearTimeout(p.timer));
+    });
+    P.room = { socket, state: st, outbox }; // for debugging in the console (and the tests)
 
     counterForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (!amount.value) return showError(null, "Enter an amount.");
-      if (act({ type: "offer", amount: Number(amount.value).toFixed(2), message: offerNote.value.trim() }, amount)) {
-        amount.value = "";
-        offerNote.value = "";
+      if (actionPending()) return;
+      if (!amount.value) {
+        errorBox.textContent = "Enter an amount.";
+        errorBox.hidden = false;
+        amount.setAttribute("aria-invalid", "true");
+        return;
       }
+      enqueue({ type: "offer", amount: Number(amount.value).toFixed(2), message: offerNote.value.trim() }, amount);
     });
-    acceptBtn.addEventListener("click", () => act({ type: "accept" }));
-    declineBtn.addEventListener("click", () => act({ type: "decline" }));
-    withdrawBtn.addEventListener("click", () => act({ type: "withdraw" }));
+    acceptBtn.addEventListener("click", () => actionPending() || enqueue({ type: "accept" }));
+    declineBtn.addEventListener("click", () => actionPending() || enqueue({ type: "decline" }));
+    withdrawBtn.addEventListener("click", () => actionPending() || enqueue({ type: "withdraw" }));
     chatForm.addEventListener("submit", (event) => {
       event.preventDefault();
       const body = chatInput.value.trim();
-      if (body && act({ type: "message", body }, chatInput)) chatInput.value = "";
+      if (!body) return;
+      // Send pressed again on the same text: it is on its way already (or, refused, retried).
+      for (const p of outbox.values()) {
+        if (p.frame.type === "message" && p.frame.body === body) {
+          if (p.state === "failed") retry(p);
+          return;
+        }
+      }
+      enqueue({ type: "message", body }, chatInput);
     });
     let lastTyping = 0;
     chatInput.addEventListener("input", () => {
@@ -325,7 +599,7 @@
         socket.send({ type: "typing" });
       }
     });
-    const onVisible = () => markRead();
+    const onVisible = () => scheduleRead();
     document.addEventListener("visibilitychange", onVisible);
     P.onLeave(() => document.removeEventListener("visibilitychange", onVisible));
     thread.addEventListener("expired", () => render());
