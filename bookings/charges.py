@@ -7,8 +7,16 @@ the booking back with them.
 
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from bookings.models import Booking, Payment
 from bookings.payments import get_gateway
+from config.errors import ConflictError
+
+
+class RefundExceedsCapture(ConflictError):
+    default_code = "refund_exceeds_capture"
+    default_detail = "A refund cannot exceed what was captured minus what was refunded."
 
 
 def authorize(booking: Booking, token: str) -> Payment:
@@ -43,11 +51,30 @@ def void_authorization(booking: Booking) -> None:
     _record(booking, Payment.Kind.VOID, Decimal(0), result.reference, key)
 
 
+def refundable(booking: Booking) -> Decimal:
+    """What may still be refunded: succeeded captures minus succeeded refunds."""
+    sums = {
+        row["kind"]: row["total"]
+        for row in booking.payments.filter(
+            status=Payment.Status.SUCCEEDED, kind__in=(Payment.Kind.CAPTURE, Payment.Kind.REFUND)
+        )
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    }
+    captured = sums.get(Payment.Kind.CAPTURE) or Decimal(0)
+    return captured - (sums.get(Payment.Kind.REFUND) or Decimal(0))
+
+
 def refund(booking: Booking, amount: Decimal) -> None:
+    """Refund ``amount`` of the capture. The one place money goes back: it never sends
+    more than :func:`refundable` (``409 refund_exceeds_capture``, nothing sent)."""
     capture_row = booking.payments.filter(kind=Payment.Kind.CAPTURE).first()
     if capture_row is None or amount <= 0:
         return
-    key = f"booking-{booking.pk}-refund"
+    if amount > refundable(booking):
+        raise RefundExceedsCapture()
+    earlier = booking.payments.filter(kind=Payment.Kind.REFUND).count()
+    key = f"booking-{booking.pk}-refund" + (f"-{earlier + 1}" if earlier else "")
     result = get_gateway().refund(
         reference=capture_row.gateway_reference,
         amount=amount,

@@ -11,6 +11,13 @@
 The refundable fraction applies to the stay subtotal and, by the same rule, to
 the service fee. The cleaning fee is refunded in full when the guest cancels
 before check-in (nothing was cleaned) and not after.
+
+The amounts are the booking's own line items: for a booking from a negotiation,
+the list quote scaled to the agreed total (``properties.pricing.agreed_price``),
+so a refund is a share of what was agreed, never of the list price. And a refund
+never exceeds ``refundable`` (what was captured minus what was already refunded):
+the excess comes off the stay, then the service fee, then the cleaning fee
+(rule suffixed ``_capped``). ``bookings.charges.refund`` refuses anything more.
 """
 
 from dataclasses import dataclass
@@ -36,6 +43,7 @@ class RefundInput:
     service_fee: Decimal
     currency: str
     by_host: bool = False
+    refundable: Decimal | None = None  # captured minus already refunded; None: no cap
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,16 @@ def compute_refund(data: RefundInput) -> Refund:
     stay = quantize(data.stay_subtotal * fraction, data.currency)
     service = quantize(data.service_fee * fraction, data.currency)
     cleaning = quantize(cleaning, data.currency)
+    if data.refundable is not None:
+        excess = stay + cleaning + service - max(data.refundable, NONE)
+        if excess > 0:
+            rule = f"{rule}_capped"
+            parts = [stay, service, cleaning]
+            for index, part in enumerate(parts):
+                taken = min(excess, part)
+                parts[index] = part - taken
+                excess -= taken
+            stay, service, cleaning = parts
     return Refund(
         amount=stay + cleaning + service,
         stay=stay,

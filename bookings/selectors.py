@@ -42,6 +42,31 @@ def booking_get_for_party(*, user: User, booking_id: int) -> Booking:
     return booking
 
 
+def payments_out_of_balance() -> list[int]:
+    """Reconciliation: ids of bookings whose succeeded refunds exceed their succeeded
+    captures (``bookings.charges.refund`` makes this impossible; this is the check that
+    it stays so, also against rows written by anything else)."""
+    from django.db.models import DecimalField, F, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from bookings.models import Payment
+
+    zero = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
+    succeeded = Q(payments__status=Payment.Status.SUCCEEDED)
+
+    def total(kind: str):
+        return Coalesce(Sum("payments__amount", filter=succeeded & Q(payments__kind=kind)), zero)
+
+    return list(
+        Booking.objects.annotate(
+            captured=total(Payment.Kind.CAPTURE), refunded=total(Payment.Kind.REFUND)
+        )
+        .filter(refunded__gt=F("captured"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def effective_status(booking: Booking, now=None) -> str:
     """The status a reader sees: a lapsed hold is expired even before the sweep records it."""
     now = now or timezone.now()

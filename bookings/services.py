@@ -67,6 +67,14 @@ class HoldExpired(ConflictError):
     default_detail = "The hold on these dates has expired."
 
 
+class PriceChanged(ConflictError):
+    """The quote the guest saw (``expected_total`` / ``expected_currency``) is not the
+    price any more; the error carries the new quote and nothing was charged."""
+
+    default_code = "price_changed"
+    default_detail = "The price of this stay has changed; check the new quote and book again."
+
+
 class OwnProperty(ApplicationError):
     default_code = "own_property"
     default_detail = "You cannot book your own property."
@@ -178,27 +186,31 @@ def booking_create(
     meals: dict | None = None,
     payment_token: str = "",
     idempotency_key: str = "",
-    total_override: Decimal | None = None,
+    expected_total: Decimal | None = None,
+    expected_currency: str = "",
     now: datetime | None = None,
 ) -> tuple[Booking, bool]:
-    """Create a booking; returns ``(booking, created)``.
+    """Create a booking at the list price; returns ``(booking, created)``.
 
     ``created`` is False when an ``Idempotency-Key`` replays an earlier identical
-    request. ``total_override`` is the agreed total of an accepted negotiation
-    (the quote is still computed on the server and kept as the list price).
+    request. ``expected_total`` and ``expected_currency`` are the quote the guest saw:
+    if the price recomputed under the lock differs, ``409 price_changed`` carries the
+    new quote and nothing is booked or charged.
     """
     meals = meals or {}
-    fingerprint = request_fingerprint(
-        {
-            "property": property_id,
-            "check_in": check_in,
-            "check_out": check_out,
-            "guests": guests,
-            "stay_type": stay_type,
-            "meals": meals,
-            "payment_token": payment_token,
-        }
-    )
+    expected_currency = expected_currency.upper()
+    request = {
+        "property": property_id,
+        "check_in": check_in,
+        "check_out": check_out,
+        "guests": guests,
+        "stay_type": stay_type,
+        "meals": meals,
+        "payment_token": payment_token,
+    }
+    if expected_total is not None or expected_currency:  # older fingerprints unchanged
+        request["expected"] = [str(expected_total), expected_currency]
+    fingerprint = request_fingerprint(request)
     if idempotency_key:
         replay = _idempotent_replay(guest, idempotency_key, fingerprint)
         if replay is not None:
@@ -218,7 +230,8 @@ def booking_create(
                 payment_token=payment_token,
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
-                total_override=total_override,
+                expected_total=expected_total,
+                expected_currency=expected_currency,
                 now=now or timezone.now(),
             )
 
@@ -266,7 +279,8 @@ def _create_locked(
     payment_token,
     idempotency_key,
     fingerprint,
-    total_override,
+    expected_total,
+    expected_currency,
     now,
 ) -> Booking:
     from properties.services import quote_for_stay
@@ -285,6 +299,10 @@ def _create_locked(
         meals=meals,
         now=now,
     )
+    if (expected_total is not None and expected_total != quote.total) or (
+        expected_currency and expected_currency != quote.currency
+    ):
+        raise PriceChanged(quote=quote.as_dict())
 
     if prop.instant_book:
         status = BookingStatus.CONFIRMED if payment_token else BookingStatus.AWAITING_PAYMENT
@@ -306,7 +324,7 @@ def _create_locked(
             stay_type=stay_type,
             meals=meals,
             price=quote.as_dict(),
-            total=total_override if total_override is not None else quote.total,
+            total=quote.total,
             currency=prop.currency,
             status=status,
             hold_expires_at=holds.get(status),
@@ -335,12 +353,20 @@ def booking_create_agreed(
     meals: dict,
     price: dict,
     total: Decimal,
+    currency: str,
+    cancellation_policy: str,
     now: datetime,
 ) -> Booking:
     """The booking of an accepted negotiation: ``awaiting_payment`` at the agreed total.
 
+    The terms are the negotiation's, fixed when it opened (currency, cancellation policy,
+    guests, stay type, meals), whatever the listing says by now. ``price`` is the list
+    quote snapshot; the booking stores it scaled to the agreed total
+    (:func:`properties.pricing.agreed_price`), so its line items add up to ``total``.
     The caller holds the property lock and runs inside its transaction.
     """
+    from properties.pricing import agreed_price
+
     ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
     booking = insert_booking(
         Booking(
@@ -351,12 +377,12 @@ def booking_create_agreed(
             guests=guests,
             stay_type=stay_type,
             meals=meals,
-            price={**price, "list_total": price.get("total"), "agreed_total": str(total)},
+            price=agreed_price(price, total),
             total=total,
-            currency=prop.currency,
+            currency=currency,
             status=BookingStatus.AWAITING_PAYMENT,
             hold_expires_at=now + AWAITING_PAYMENT_HOLD,
-            cancellation_policy=prop.cancellation_policy,
+            cancellation_policy=cancellation_policy,
         ),
         negotiation_id=negotiation_id,
     )
@@ -436,7 +462,9 @@ def booking_cancel(
             transition(booking, BookingStatus.CANCELLED, actor=user, reason=reason or "cancelled")
             return booking, None
         check_transition(booking, BookingStatus.CANCELLED)
-        refund = compute_refund(_refund_input(booking, now=now, by_host=by_host))
+        refund = compute_refund(
+            _refund_input(booking, now=now, by_host=by_host, refundable=charges.refundable(booking))
+        )
         charges.refund(booking, refund.amount)
         booking.price = {**booking.price, "refund": refund.as_dict()}
         booking.save(update_fields=["price"])
@@ -459,22 +487,22 @@ def check_in_instant(booking: Booking) -> datetime:
     return datetime.combine(booking.check_in, check_in_time, tzinfo=tz)
 
 
-def _refund_input(booking: Booking, *, now: datetime, by_host: bool) -> RefundInput:
+def _refund_input(
+    booking: Booking, *, now: datetime, by_host: bool, refundable: Decimal | None = None
+) -> RefundInput:
+    """The policy applies to the booking's own line items (an agreed booking's are the
+    list items scaled to the agreed total), capped at what may still be refunded."""
     price = booking.price
-    service_fee = Decimal(price.get("service_fee", "0"))
-    cleaning_fee = Decimal(price.get("cleaning_fee", "0"))
-    paid = booking.total
-    # Whatever was paid beyond fees is the stay subtotal (also for a negotiated total).
-    stay_subtotal = max(paid - service_fee - cleaning_fee, Decimal(0))
     return RefundInput(
         policy=booking.cancellation_policy,
         booked_at=booking.created_at,
         cancelled_at=now,
         check_in_at=check_in_instant(booking),
         nights=booking.nights,
-        stay_subtotal=stay_subtotal,
-        cleaning_fee=cleaning_fee,
-        service_fee=service_fee,
+        stay_subtotal=Decimal(price.get("stay_subtotal", "0")),
+        cleaning_fee=Decimal(price.get("cleaning_fee", "0")),
+        service_fee=Decimal(price.get("service_fee", "0")),
         currency=booking.currency,
         by_host=by_host,
+        refundable=refundable,
     )

@@ -42,6 +42,9 @@ class Negotiation(models.Model):
     list_price = models.JSONField(help_text="Quote snapshot at list price.")
     list_total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    # The terms are fixed when it opens (currency, policy, guests, stay type, meals): an
+    # acceptance books them whatever the listing says by then (DESIGN.md section 3).
+    cancellation_policy = models.CharField(max_length=16)
     status = models.CharField(
         max_length=12, choices=NegotiationStatus.choices, default=NegotiationStatus.OPEN
     )
@@ -153,7 +156,6 @@ class Event(models.Model):
         ordering = ["negotiation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["negotiation", "seq"], name="event_seq_unique"),
-
             models.CheckConstraint(condition=Q(seq__gt=0), name="event_seq_positive"),
         ]
 

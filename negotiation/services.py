@@ -209,15 +209,23 @@ def _require_turn(negotiation: Negotiation, side: str) -> None:
 
 
 def _threshold(negotiation: Negotiation, nightly: Decimal | None) -> Decimal | None:
-    """The total at ``nightly`` per night: the list total with its nights swapped for
-    ``nightly`` x nights (meals, cleaning and fees kept at list price)."""
+    """The total of the negotiation's stay with every night at ``nightly``, priced exactly
+    as its quote is (weekly or monthly discount, meals, cleaning and service fee computed
+    from those nights): the floor and auto-accept totals (DESIGN.md section 8)."""
+    from properties.quotes import quote_at_nightly
+
     if nightly is None:
         return None
-    nights = (negotiation.check_out - negotiation.check_in).days
-    list_nights = Decimal(negotiation.list_price.get("nights_total", "0")) - Decimal(
-        negotiation.list_price.get("discount", "0")
-    )
-    return quantize(negotiation.list_total - list_nights + nightly * nights, negotiation.currency)
+    return quote_at_nightly(
+        property=negotiation.property,
+        check_in=negotiation.check_in,
+        check_out=negotiation.check_out,
+        guests=negotiation.guests,
+        stay_type=negotiation.stay_type,
+        meals=negotiation.meals,
+        currency=negotiation.currency,
+        nightly=nightly,
+    ).total
 
 
 def _last_offer(negotiation: Negotiation, side: str | None = None) -> Offer | None:
@@ -323,6 +331,8 @@ def _accept(negotiation: Negotiation, offer: Offer, *, actor: User | None, now) 
                 meals=negotiation.meals,
                 price=negotiation.list_price,
                 total=offer.amount,
+                currency=negotiation.currency,
+                cancellation_policy=negotiation.cancellation_policy,
                 now=now,
             )
     except DatesUnavailable:
@@ -408,6 +418,7 @@ def negotiation_open(
             list_price=quote.as_dict(),
             list_total=quote.total,
             currency=prop.currency,
+            cancellation_policy=prop.cancellation_policy,
             turn=Side.HOST,
             expires_at=now + _ttl(),
         )
@@ -422,6 +433,7 @@ def negotiation_open(
                 "stay_type": stay_type,
                 "list_total": str(quote.total),
                 "currency": prop.currency,
+                "cancellation_policy": prop.cancellation_policy,
             },
             actor=guest,
         ).seq

@@ -39,6 +39,14 @@ class PropertyArchived(ConflictError):
     default_detail = "This listing is archived and can no longer be changed."
 
 
+class CurrencyLocked(ConflictError):
+    """A currency change while negotiations are open or bookings hold or are ahead: their
+    totals are in the old currency (DESIGN.md section 3)."""
+
+    default_code = "currency_locked"
+    default_detail = "The currency cannot change while deals in the current one are running."
+
+
 class RateOverlap(ConflictError):
     default_code = "rate_overlap"
     default_detail = "This range overlaps another seasonal rate."

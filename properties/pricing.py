@@ -155,3 +155,85 @@ def quote(data: PriceInput) -> Quote:
         line_items=tuple(items),
         nightly=nightly,
     )
+
+
+# --- an agreed total (a negotiation) as line items --------------------------------------------
+
+# The item that takes the rounding remainder: the nights (or a paying guest's stay).
+_REMAINDER_ITEMS = ("nights", "stay")
+_STAY_ITEMS = ("nights", "stay", "discount", *MEALS)
+
+
+def agreed_price(list_price: dict, agreed_total: Decimal) -> dict:
+    """The list quote snapshot ``list_price`` (``Quote.as_dict()``) scaled to ``agreed_total``.
+
+    Every line item is multiplied by agreed / list and rounded to the currency's minor
+    unit; what rounding leaves over (a few minor units, either sign) goes on the nights,
+    so the items add up to the agreed total exactly. The subtotals (stay, cleaning, service
+    fee) are sums of the scaled items, which is what refunds apply the policy to. The list
+    figures stay in the snapshot under ``list`` (and ``list_total``). Worked example in
+    docs/money.md.
+    """
+    currency = list_price["currency"]
+    list_total = Decimal(list_price["total"])
+    agreed_total = quantize(agreed_total, currency)
+    if list_total <= 0 or agreed_total <= 0:
+        raise ValueError("list and agreed totals must be positive")
+    items = [
+        {**item, "amount": quantize(Decimal(item["amount"]) * agreed_total / list_total, currency)}
+        for item in list_price["line_items"]
+    ]
+    _put_remainder(items, agreed_total - sum((item["amount"] for item in items), Decimal(0)))
+
+    def total_of(*codes: str) -> Decimal:
+        return sum((item["amount"] for item in items if item["code"] in codes), Decimal(0))
+
+    nights_total = total_of(*_REMAINDER_ITEMS)
+    discount = -total_of("discount")
+    meals = total_of(*MEALS)
+    snapshot = {
+        "currency": currency,
+        "nights": list_price["nights"],
+        "nights_total": nights_total,
+        "discount": discount,
+        "meals": meals,
+        "stay_subtotal": nights_total - discount + meals,
+        "cleaning_fee": total_of("cleaning_fee"),
+        "service_fee": total_of("service_fee"),
+        "total": agreed_total,
+        "line_items": [{**item, "amount": str(item["amount"])} for item in items],
+    }
+    if sum((item["amount"] for item in items), Decimal(0)) != agreed_total:  # pragma: no cover
+        raise AssertionError("agreed line items do not add up to the agreed total")
+    return {
+        **{key: _json(value) for key, value in snapshot.items()},
+        "agreed": True,
+        "list_total": str(list_total),
+        "agreed_total": str(agreed_total),
+        "list": {key: value for key, value in list_price.items() if key != "list"},
+    }
+
+
+def _json(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _put_remainder(items: list[dict], remainder: Decimal) -> None:
+    """Add ``remainder`` to the nights; if that would take them below zero (a tiny agreed
+    total with a large fee), the rest comes off the largest other positive item."""
+    if not remainder:
+        return
+    stay = next((item for item in items if item["code"] in _REMAINDER_ITEMS), None)
+    if stay is None:  # no nights at all: the largest item
+        stay = max(items, key=lambda item: item["amount"])
+    stay["amount"] += remainder
+    deficit = -stay["amount"]
+    if deficit <= 0:
+        return
+    stay["amount"] = Decimal(0)
+    for other in sorted(items, key=lambda item: item["amount"], reverse=True):
+        taken = min(deficit, max(other["amount"], Decimal(0)))
+        other["amount"] -= taken
+        deficit -= taken
+        if not deficit:
+            return

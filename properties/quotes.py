@@ -13,6 +13,7 @@ with ``check_availability=True`` also ``409 dates_unavailable``.
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -89,22 +90,75 @@ def quote_for_stay(
             )
         )
     return pricing.quote(
-        pricing.PriceInput(
-            kind=stay_type,
-            check_in=check_in,
-            check_out=check_out,
-            guests=guests,
-            currency=prop.currency,
-            nightly_price=spec.nightly_price,
-            monthly_price=spec.monthly_price,
-            rates=rates,
-            meal_prices=_meal_prices(spec),
-            meals=chosen,
-            weekly_discount_percent=prop.weekly_discount_percent,
-            monthly_discount_percent=prop.monthly_discount_percent,
-            cleaning_fee=prop.cleaning_fee,
-            service_fee_percent=settings.SERVICE_FEE_PERCENT,
+        _price_input(
+            prop, spec, check_in=check_in, check_out=check_out, guests=guests, meals=chosen,
+            stay_type=stay_type, currency=prop.currency, rates=rates,
         )
+    )  # fmt: skip
+
+
+def quote_at_nightly(
+    *,
+    property: Property,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: dict | None,
+    currency: str,
+    nightly: Decimal,
+) -> pricing.Quote:
+    """The quote of a stay with every night at ``nightly`` (no seasonal rates), priced
+    exactly as :func:`quote_for_stay` prices it otherwise: the weekly or monthly discount,
+    meals, cleaning fee and service fee computed from those nights. A paying guest's stay
+    counts ``nightly`` per night (its month as 30 nights). Floor and auto-accept totals of
+    a negotiation are such quotes (private to the host; no rule checks here)."""
+    spec = next((s for s in property.stay_types.all() if s.kind == stay_type), None)
+    if spec is None:
+        raise QuoteError("This stay type is not offered here.", code="stay_type_not_offered")
+    chosen = tuple(meal for meal in pricing.MEALS if (meals or {}).get(meal))
+    return pricing.quote(
+        _price_input(
+            property, spec, check_in=check_in, check_out=check_out, guests=guests, meals=chosen,
+            stay_type=stay_type, currency=currency, nightly=nightly,
+        )
+    )  # fmt: skip
+
+
+def _price_input(
+    prop: Property,
+    spec,
+    *,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    meals: tuple[str, ...],
+    currency: str,
+    rates: tuple = (),
+    nightly: Decimal | None = None,
+) -> pricing.PriceInput:
+    """The one mapping of a listing to the pure pricing input (``nightly``: every night
+    at that price instead of the stay type's prices)."""
+    nightly_price, monthly_price = spec.nightly_price, spec.monthly_price
+    if nightly is not None:
+        nightly_price = nightly
+        monthly_price = nightly * pricing.DAYS_PER_MONTH
+    return pricing.PriceInput(
+        kind=stay_type,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        currency=currency,
+        nightly_price=nightly_price,
+        monthly_price=monthly_price,
+        rates=rates,
+        meal_prices=_meal_prices(spec),
+        meals=meals,
+        weekly_discount_percent=prop.weekly_discount_percent,
+        monthly_discount_percent=prop.monthly_discount_percent,
+        cleaning_fee=prop.cleaning_fee,
+        service_fee_percent=settings.SERVICE_FEE_PERCENT,
     )
 
 

@@ -21,6 +21,7 @@ from accounts.models import User
 from config.errors import ConflictError
 from properties.errors import (
     CalendarDateError,
+    CurrencyLocked,
     DatesUnavailable,
     PropertyArchived,
     RateOverlap,
@@ -161,11 +162,40 @@ def property_create(*, host: User, **fields) -> Property:
 @transaction.atomic
 def property_update(*, prop: Property, **fields) -> Property:
     """Any subset of fields. A published listing must stay complete (400 otherwise,
-    listing what would be missing, and nothing is written)."""
-    prop = _write(_lock_writable(prop), fields)
+    listing what would be missing, and nothing is written). The currency cannot change
+    while deals in the current one run (``409 currency_locked``)."""
+    prop = _lock_writable(prop)
+    if fields.get("currency") and fields["currency"].upper() != prop.currency:
+        _refuse_if_currency_locked(prop)
+    prop = _write(prop, fields)
     if prop.status == Property.Status.PUBLISHED:
         _raise_if_incomplete(prop)
     return prop
+
+
+def _refuse_if_currency_locked(prop: Property) -> None:
+    """Open negotiations (not lapsed) and bookings that hold dates or are ahead are priced
+    in the current currency: while any exists, it stays. Caller holds the property lock."""
+    from bookings.models import Booking
+    from negotiation.models import Negotiation, NegotiationStatus
+
+    now = timezone.now()
+    negotiations = Negotiation.objects.filter(
+        property=prop, status=NegotiationStatus.OPEN, expires_at__gt=now
+    ).count()
+    bookings = (
+        Booking.objects.filter(property=prop)
+        .holding(now)
+        .filter(check_out__gt=property_today(prop, now))
+        .count()
+    )
+    if negotiations or bookings:
+        raise CurrencyLocked(
+            f"The currency cannot change while {negotiations} negotiation(s) are open and "
+            f"{bookings} booking(s) are held or ahead.",
+            open_negotiations=negotiations,
+            holding_bookings=bookings,
+        )
 
 
 def missing_for_publication(prop: Property) -> list[dict]:

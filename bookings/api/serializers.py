@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
@@ -27,6 +29,12 @@ class BookingCreateSerializer(serializers.Serializer):
     stay_type = serializers.CharField(max_length=16)
     meals = MealsField(required=False)
     payment_token = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    # The quote the guest saw: a different price by now is 409 price_changed (optional;
+    # without it the booking is made at whatever the price is, as before).
+    expected_total = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False
+    )
+    expected_currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)
 
     def validate(self, attrs):
         if attrs["check_out"] <= attrs["check_in"]:

@@ -57,7 +57,13 @@ class BookingListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request=s.BookingCreateSerializer,
-        responses={201: s.BookingSerializer, 200: s.BookingSerializer, **DECLINED, **GATEWAY_ERROR},
+        responses={
+            201: s.BookingSerializer,
+            200: s.BookingSerializer,
+            409: ErrorResponseSerializer,
+            **DECLINED,
+            **GATEWAY_ERROR,
+        },
         parameters=[IDEMPOTENCY_HEADER],
         tags=["bookings"],
     )
@@ -78,6 +84,8 @@ class BookingListCreateView(generics.ListAPIView):
             meals=data.get("meals") or {},
             payment_token=data.get("payment_token", ""),
             idempotency_key=key,
+            expected_total=data.get("expected_total"),
+            expected_currency=data.get("expected_currency", ""),
         )
         return Response(
             s.BookingSerializer(booking).data,

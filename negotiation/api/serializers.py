@@ -77,6 +77,7 @@ class NegotiationSerializer(serializers.ModelSerializer):
             "list_total",
             "list_price",
             "currency",
+            "cancellation_policy",
             "guest_rounds",
             "host_rounds",
             "expires_at",
