@@ -13,13 +13,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.ws_auth import JWTAuthMiddleware  # noqa: E402
+from config.embedded_scheduler import with_embedded_scheduler  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
-        ),
-    }
+# The embedded default also runs the beat schedule in this process (no-op otherwise).
+application = with_embedded_scheduler(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
 )
