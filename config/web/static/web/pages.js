@@ -274,6 +274,18 @@
       P.formError(),
     );
 
+    // The quote shown is the one booked: its total and currency go with the request.
+    function showQuote(q, note) {
+      quote = q;
+      quoteBox.replaceChildren(
+        note ? h("p", { class: "error", role: "alert", "data-testid": "price-changed" }, note) : "",
+        h("ul", { class: "lines" }, q.line_items.map((li) => h("li", {}, h("span", {}, li.label), h("span", {}, P.money(li.amount, q.currency))))),
+        h("p", { class: "total" }, h("span", {}, "Total"), h("strong", { "data-testid": "quote-total" }, P.money(q.total, q.currency))),
+      );
+      amount.max = q.total;
+      amount.placeholder = `Below ${q.total}`;
+    }
+
     async function refreshQuote() {
       Object.assign(state, { check_in: checkIn.value, check_out: checkOut.value, guests: guests.value, stay_type: stayType.value });
       markRange();
@@ -281,13 +293,7 @@
       if (!state.check_in || !state.check_out) return;
       P.clearErrors(stayFields);
       try {
-        quote = await P.get(`properties/${id}/quote/` + P.qs(state));
-        quoteBox.replaceChildren(
-          h("ul", { class: "lines" }, quote.line_items.map((li) => h("li", {}, h("span", {}, li.label), h("span", {}, P.money(li.amount, quote.currency))))),
-          h("p", { class: "total" }, h("span", {}, "Total"), h("strong", { "data-testid": "quote-total" }, P.money(quote.total, quote.currency))),
-        );
-        amount.max = quote.total;
-        amount.placeholder = `Below ${quote.total}`;
+        showQuote(await P.get(`properties/${id}/quote/` + P.qs(state)));
       } catch (e) {
         quoteBox.replaceChildren(h("p", { class: "error", role: "alert" }, e.message));
       }
@@ -369,12 +375,22 @@
       event.preventDefault();
       if (P.needLogin()) return;
       P.act(bookForm, bookButton, async () => {
-        const booking = await P.post(
-          "bookings/",
-          { property: p.id, check_in: checkIn.value, check_out: checkOut.value, guests: Number(guests.value), stay_type: stayType.value, payment_token: token.value },
-          { headers: { "Idempotency-Key": newKey() } },
-        );
-        P.go(`#/b/${booking.id}`);
+        const expected = quote ? { expected_total: quote.total, expected_currency: quote.currency } : {};
+        try {
+          const booking = await P.post(
+            "bookings/",
+            { property: p.id, check_in: checkIn.value, check_out: checkOut.value, guests: Number(guests.value), stay_type: stayType.value, payment_token: token.value, ...expected },
+            { headers: { "Idempotency-Key": newKey() } },
+          );
+          P.go(`#/b/${booking.id}`);
+        } catch (e) {
+          // 409 price_changed: nothing was charged; show the new quote, book again to accept it.
+          if (e.code === "price_changed" && e.errors[0].quote) {
+            const q = e.errors[0].quote;
+            showQuote(q, `The price changed to ${P.money(q.total, q.currency)}. Nothing was charged; book again to accept it.`);
+          }
+          throw e;
+        }
       });
     });
     offerForm.addEventListener("submit", (event) => {
