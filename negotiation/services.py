@@ -195,6 +195,10 @@ def _keep_receipt(outcome: "Outcome", user: User, client_id: str) -> None:
 
 
 def _require_open(negotiation: Negotiation) -> None:
+    if negotiation.status == NegotiationStatus.UNAVAILABLE:
+        # Whoever loses a race for the dates hears why, whether the winner committed
+        # before this action locked the negotiation or during it.
+        raise DatesUnavailable("The dates were taken meanwhile; this negotiation has ended.")
     if negotiation.status != NegotiationStatus.OPEN:
         raise NegotiationClosed()
 
