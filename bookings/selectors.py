@@ -26,8 +26,21 @@ def bookings_for_user(
     else:
         queryset = queryset.order_by("-created_at", "-pk")
     if status:
-        queryset = queryset.filter(status=status)
+        queryset = queryset.filter(_seen_as(status, timezone.now()))
     return queryset
+
+
+_LAPSING = (BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT)
+
+
+def _seen_as(status: str, now) -> Q:
+    """Bookings a reader sees in ``status`` (see :func:`effective_status`): a lapsed hold
+    reads ``expired`` before the sweep records it."""
+    if status in _LAPSING:
+        return Q(status=status) & (Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now))
+    if status == BookingStatus.EXPIRED:
+        return Q(status=status) | Q(status__in=_LAPSING, hold_expires_at__lte=now)
+    return Q(status=status)
 
 
 def booking_get_for_party(*, user: User, booking_id: int) -> Booking:

@@ -21,8 +21,18 @@ def negotiations_for_user(*, user: User, role: str = "", status: str = "") -> Qu
     else:
         queryset = queryset.filter(Q(guest=user) | Q(host=user))
     if status:
-        queryset = queryset.filter(status=status)
+        queryset = queryset.filter(_seen_as(status, timezone.now()))
     return queryset.order_by("-updated_at", "-pk")
+
+
+def _seen_as(status: str, now) -> Q:
+    """Negotiations a reader sees in ``status`` (see :func:`effective_status`): a lapsed
+    open one reads ``expired`` before the sweep records it."""
+    if status == NegotiationStatus.OPEN:
+        return Q(status=status, expires_at__gt=now)
+    if status == NegotiationStatus.EXPIRED:
+        return Q(status=status) | Q(status=NegotiationStatus.OPEN, expires_at__lte=now)
+    return Q(status=status)
 
 
 def negotiation_get_for_party(*, user: User, negotiation_id: int) -> Negotiation:

@@ -459,7 +459,12 @@ def negotiation_offer(
     now=None,
 ) -> Outcome:
     def action(negotiation, side, now):
-        _require_turn(negotiation, side)
+        # A guest who opened with a message only may make the first offer (DESIGN.md 3).
+        first = side == Side.GUEST and not (negotiation.guest_rounds or negotiation.host_rounds)
+        if first:
+            _require_open(negotiation)
+        else:
+            _require_turn(negotiation, side)
         try:
             seq = _make_offer(negotiation, side, amount, message, user, now)
         except _AcceptFailed:
