@@ -29,6 +29,11 @@ def booking_event_payload(booking: Booking, event: str) -> dict:
             else None,
             "minutes_left": _minutes_left(booking),
             "refund": booking.price.get("refund"),
+            # the receipt: the booking's own items, which add up to ``total``
+            "line_items": [
+                {"label": item["label"], "amount": item["amount"]}
+                for item in booking.price.get("line_items", [])
+            ],
         },
     }
 

@@ -312,3 +312,35 @@ def test_reconciliation_names_a_booking_refunded_beyond_its_capture():
         idempotency_key="legacy-refund",
     )
     assert payments_out_of_balance() == [booking.pk]
+
+
+@pytest.mark.django_db
+def test_the_confirmation_email_is_a_receipt_of_the_agreed_items(
+    django_capture_on_commit_callbacks,
+):
+    prop = bookable_property(nightly="120.00", cancellation_policy="flexible")
+    guest = verified_guest()
+    check_in = property_today(prop) + timedelta(days=30)
+    outcome = negotiation_services.negotiation_open(
+        guest=guest,
+        property_id=prop.pk,
+        check_in=check_in,
+        check_out=check_in + timedelta(days=3),
+        guests=2,
+        stay_type="standard",
+        amount=D("50.00"),
+    )
+    negotiation_services.negotiation_accept(negotiation_id=outcome.negotiation.pk, user=prop.host)
+    booking = Booking.objects.get(negotiation=outcome.negotiation)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_pay(booking_id=booking.pk, guest=guest, payment_token="tok_ok")
+    (receipt,) = [m for m in mail.outbox if "is confirmed" in m.body]
+    assert receipt.to == [prop.host.email]  # the guest paid; the host is told
+    for line in (
+        "3 nights: 41.95 EUR",
+        "Cleaning fee: 3.50 EUR",
+        "Service fee: 4.55 EUR",
+        "Total paid: 50.00 EUR",
+    ):
+        assert line in receipt.body
