@@ -1,5 +1,6 @@
 """Users (email login, guest/host roles) and identity documents."""
 
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -23,13 +24,23 @@ def private_storage():
     return storages["private"]
 
 
+def normalise_email(email: str) -> str:
+    """The one spelling of an address: NFKC, case-folded, trimmed.
+
+    Accounts are stored, found (login, reset) and rate-limited by this form, so spellings
+    that a database's case-insensitive match would also accept (a dotless i, a
+    full-width letter, ``ß``) are either the same key everywhere or another account.
+    """
+    return unicodedata.normalize("NFKC", str(email)).casefold().strip()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -45,7 +56,16 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, email: str):
-        return self.get(email__iexact=email)
+        """The account whose normalised address is ``normalise_email(email)``.
+
+        A plain ``email__iexact`` would also match other spellings on PostgreSQL
+        (the upper case of a dotless i is ``I``), each with its own login limit.
+        """
+        key = normalise_email(email)
+        for user in self.filter(email__iexact=key)[:5]:
+            if normalise_email(user.email) == key:
+                return user
+        raise self.model.DoesNotExist("No account with this email.")
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -11,7 +11,8 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts import tasks
-from accounts.models import IdentityDocument, User
+from accounts.models import IdentityDocument, User, normalise_email
+from accounts.permissions import EmailUnverified
 from accounts.tokens import read_email_verification_token
 from config.errors import ApplicationError, ConflictError
 
@@ -37,7 +38,7 @@ def _validate_password(password: str, user: User, *, field: str = "password") ->
 
 @transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    email = User.objects.normalize_email(email).lower()
+    email = normalise_email(email)
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken()
     user = User(email=email, first_name=first_name, last_name=last_name)
@@ -73,11 +74,29 @@ def user_verify_email(*, token: str) -> User:
     return user
 
 
+def user_find_by_email(*, email: str) -> User | None:
+    """The account an address logs into (the login's own lookup), or ``None``."""
+    try:
+        return User.objects.get_by_natural_key(email)
+    except User.DoesNotExist:
+        return None
+
+
+def user_record_login(*, user: User) -> None:
+    """``last_login`` moves on every login, which ends the reset links made before it
+    (Django's reset token covers ``last_login``)."""
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
+
+
 def password_reset_request(*, email: str) -> None:
-    """Queue a reset email if the account exists. Says nothing either way (no enumeration)."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is not None:
-        _queue_after_commit(tasks.send_password_reset_email, user.pk)
+    """Queue the reset task for the address, known or not: the request does the same work
+    either way (no enumeration by answer or by timing); the task looks the account up and
+    sends nothing for an unknown address."""
+    transaction.on_commit(
+        lambda: tasks.send_password_reset_email_to_address.delay(normalise_email(email)),
+        robust=True,
+    )
 
 
 def password_reset_link_parts(user: User) -> tuple[str, str]:
@@ -129,6 +148,8 @@ def user_update_profile(*, user: User, **fields) -> User:
 @transaction.atomic
 def user_become_host(*, user: User) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_email_verified:
+        raise EmailUnverified("Verify your email address before hosting.")
     if not user.is_host:
         user.is_host = True
         user.became_host_at = timezone.now()
@@ -138,6 +159,8 @@ def user_become_host(*, user: User) -> User:
 
 @transaction.atomic
 def document_submit(*, user: User, kind: str, number: str, image) -> IdentityDocument:
+    if not user.is_email_verified:
+        raise EmailUnverified("Verify your email address before uploading identity documents.")
     return IdentityDocument.objects.create(user=user, kind=kind, number=number, image=image)
 
 

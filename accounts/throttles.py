@@ -2,6 +2,9 @@
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.models import normalise_email
+from accounts.tokens import is_known_device
+
 
 class _IPThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
@@ -9,13 +12,24 @@ class _IPThrottle(SimpleRateThrottle):
 
 
 class _EmailThrottle(SimpleRateThrottle):
-    """Keyed by the email in the body, so one account cannot be hammered from many IPs."""
+    """Keyed by the account's address (normalised as the account is found), so one account
+    cannot be hammered from many IPs.
+
+    The trade-off (docs/api.md, "Limits"): a browser that has logged in to the account
+    before carries a ``parley_device`` mark and counts in a bucket of its own, so a
+    stranger who spends the account's attempts does not lock its owner out of their usual
+    browser; a new browser waits for the window to pass. The per-address limit applies
+    to everyone.
+    """
 
     def get_cache_key(self, request, view):
         email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
+        ident = normalise_email(email)[:254]  # the key the account is found by
+        if is_known_device(request, ident):
+            ident = f"known-device:{ident}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class LoginIPThrottle(_IPThrottle):

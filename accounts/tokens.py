@@ -1,10 +1,12 @@
-"""Short-lived secrets: email verification tokens and one-time WebSocket tickets."""
+"""Short-lived secrets: email verification tokens, one-time WebSocket tickets, and the
+mark of a browser that has logged in to an account before."""
 
 import secrets
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 _VERIFY_SALT = "accounts.verify-email"
 _TICKET_PREFIX = "ws-ticket:"
@@ -42,3 +44,14 @@ def redeem_ws_ticket(ticket: str) -> int | None:
     if user_id is None or not cache.delete(key):
         return None
     return user_id
+
+
+def login_device_mark(email: str) -> str:
+    """What the ``parley_device`` cookie holds once a browser has logged in to the account
+    with this (normalised) address: an HMAC only the server can make."""
+    return salted_hmac("accounts.login-device", email, algorithm="sha256").hexdigest()[:40]
+
+
+def is_known_device(request, email: str) -> bool:
+    mark = request.COOKIES.get(settings.LOGIN_DEVICE_COOKIE, "")
+    return bool(mark) and constant_time_compare(mark, login_device_mark(email))

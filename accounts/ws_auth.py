@@ -1,8 +1,9 @@
 """Channels middleware: authenticate a WebSocket by access cookie, Bearer header or ticket.
 
-Sockets that present nothing valid get ``AnonymousUser``; consumers close them with
-4401. Cookie auth is safe from cross-site hijacking because the origin validator
-in front of this middleware refuses foreign ``Origin`` headers.
+Sockets that present nothing valid, or an account whose email is not verified, get
+``AnonymousUser``; consumers close them with 4401. Cookie auth is safe from cross-site
+hijacking because the origin validator in front of this middleware refuses foreign
+``Origin`` headers.
 """
 
 from urllib.parse import parse_qs
@@ -53,7 +54,10 @@ def _resolve_user(kind: str, value: str):
             user_id = None
     if user_id is None:
         return AnonymousUser()
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    # An account that has not verified its email opens no sockets (it cannot book,
+    # negotiate or host either): it is treated as not authenticated (4401).
+    users = get_user_model().objects.filter(email_verified_at__isnull=False, is_active=True)
+    user = users.filter(pk=user_id).first()
     return user or AnonymousUser()
 
 

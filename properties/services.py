@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import EmailUnverified
 from config.errors import ConflictError
 from properties.errors import (
     CalendarDateError,
@@ -232,6 +233,8 @@ def property_publish(*, prop: Property) -> Property:
     prop = _lock(prop)
     if prop.status == Property.Status.ARCHIVED:
         raise ConflictError("An archived listing cannot be published.", code="invalid_transition")
+    if not prop.host.is_email_verified:
+        raise EmailUnverified("Verify your email address before publishing a listing.")
     _raise_if_incomplete(prop)
     prop.status = Property.Status.PUBLISHED
     prop.published_at = prop.published_at or timezone.now()

@@ -34,3 +34,19 @@ def clear_auth_cookies(response) -> None:
     response.delete_cookie(
         settings.JWT_REFRESH_COOKIE, path=settings.JWT_REFRESH_COOKIE_PATH, samesite="Lax"
     )
+
+
+def set_device_cookie(response, *, email: str) -> None:
+    """Mark this browser as one that logged in to the account (see accounts.throttles)."""
+    from accounts.models import normalise_email
+    from accounts.tokens import login_device_mark
+
+    response.set_cookie(
+        settings.LOGIN_DEVICE_COOKIE,
+        login_device_mark(normalise_email(email)),
+        max_age=settings.LOGIN_DEVICE_COOKIE_AGE,
+        path=settings.JWT_REFRESH_COOKIE_PATH,  # only the auth endpoints need it
+        httponly=True,
+        secure=settings.JWT_COOKIE_SECURE,
+        samesite=settings.JWT_COOKIE_SAMESITE,
+    )

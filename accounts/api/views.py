@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services, throttles
 from accounts.api import serializers as s
-from accounts.api.cookies import clear_auth_cookies, set_auth_cookies
+from accounts.api.cookies import clear_auth_cookies, set_auth_cookies, set_device_cookie
 from accounts.api.guards import JSONOnlyAuthEndpoint
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
@@ -88,6 +88,7 @@ class TokenObtainView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
         user = authenticate(request, email=data["email"], password=data["password"])
         if user is None:
             raise InvalidCredentials()
+        services.user_record_login(user=user)
         refresh = RefreshToken.for_user(user)
         body = {
             "access": str(refresh.access_token),
@@ -96,6 +97,7 @@ class TokenObtainView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
         }
         response = Response(body)
         set_auth_cookies(request, response, access=body["access"], refresh=body["refresh"])
+        set_device_cookie(response, email=user.email)
         return response
 
 

@@ -36,7 +36,7 @@ ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "accounts.admin_site.ParleyAdminConfig",  # django.contrib.admin, throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -132,6 +132,8 @@ def limit_parallel_query(database: dict, workers: int) -> None:
 SQLITE_PATH = env("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["ENGINE"] = "core.sqlite"  # its write lock at BEGIN, like ours
     # 0: under ASGI every request runs in its own thread, so persistent connections are
     # never reused and pile up (measured in docs/benchmarks.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
@@ -145,13 +147,8 @@ else:
     # inside transaction.atomic() cannot interleave with another writer.
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "core.sqlite",  # IMMEDIATE transactions, WAL, a 20 s busy timeout
             "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -217,9 +214,14 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
         "OPTIONS": {"user_attributes": ("email", "first_name", "last_name")},
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # the site's name ("parley123") and disguised common passwords ("Passw0rd!")
+    {"NAME": "accounts.password_validation.SiteAndPatternValidator"},
 ]
 
 SIMPLE_JWT = {
@@ -239,6 +241,9 @@ JWT_REFRESH_COOKIE = "parley_refresh"
 JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/"
 JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=False)
 JWT_COOKIE_SAMESITE = "Lax"
+# A browser that logged in to an account before gets its own login/reset limit bucket.
+LOGIN_DEVICE_COOKIE = "parley_device"
+LOGIN_DEVICE_COOKIE_AGE = 180 * 24 * 3600
 
 WS_TICKET_TTL_SECONDS = 30
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
