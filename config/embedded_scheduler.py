@@ -119,8 +119,10 @@ class EmbeddedScheduler:
         logger.info("embedded scheduler: stopped")
 
     async def tick(self) -> float:
-        """Run every entry that is due, one at a time; return the seconds to the next."""
+        """Run every entry that is due, one at a time; return the seconds to the next
+        check (none after a run: another entry may have come due meanwhile)."""
         wait = self.max_sleep
+        ran = False
         for entry in self.entries:
             if self._stopping.is_set():
                 break
@@ -133,8 +135,9 @@ class EmbeddedScheduler:
                 entry.last_run_at = entry.schedule.now()
                 entry.runs += 1
                 await self._run_one(entry)
+                ran = True
             wait = min(wait, max(float(next_in), 0.0))
-        return wait
+        return 0.0 if ran else wait
 
     async def _run_one(self, entry: Entry) -> None:
         started = time.monotonic()
