@@ -35,9 +35,12 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 if not env("DATABASE_URL", default=""):
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "core.sqlite",
             "NAME": os.path.join(_tmp, "test.sqlite3"),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
             "TEST": {"NAME": os.path.join(_tmp, "test-db.sqlite3")},
         }
     }
+else:
+    # A test database of this run's own: runs side by side (a developer's and CI's, or
+    # several terminals) never drop or flush each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_parley_{TEST_RUN_ID}"}
