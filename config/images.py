@@ -1,13 +1,18 @@
-"""Validation of uploaded images by content, not by name.
+"""Validation of uploaded images by content, not by name, and what is stored of them.
 
 Pillow opens and verifies the file; only JPEG, PNG and WebP are accepted, with a
-byte and pixel budget (decompression bombs are refused before decoding).
+byte and pixel budget (decompression bombs are refused before decoding). What is
+stored is not the upload but its pixels re-encoded by ``strip_metadata``: the EXIF
+orientation applied first, then no EXIF (GPS position, camera, owner), XMP, IPTC or
+text chunks kept.
 """
 
+import io
 import warnings
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework import serializers
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -50,6 +55,39 @@ def validate_image_upload(upload, *, max_bytes: int, max_pixels: int | None = No
             "Only JPEG, PNG and WebP images are accepted.", code="unsupported_image_type"
         )
     return image_format
+
+
+def strip_metadata(upload, image_format: str) -> ContentFile:
+    """The image in ``upload`` (already validated) as a new file of the same format with
+    its orientation applied and no metadata but the colour profile."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        original.load()
+        image = ImageOps.exif_transpose(original)
+    info, image.info = image.info, {}  # Pillow would write a comment or XMP found there
+    image._exif = None  # nor EXIF cached by getexif()
+    options: dict = {}
+    if info.get("icc_profile"):
+        options["icc_profile"] = info["icc_profile"]  # colours, not personal data
+    if image_format == "JPEG":
+        if image.mode not in {"RGB", "L", "CMYK"}:
+            image = image.convert("RGB")
+        options.update(quality=90, optimize=True)
+    elif image_format == "PNG":
+        if "transparency" in info:
+            options["transparency"] = info["transparency"]
+    elif image_format == "WEBP":
+        options.update(quality=90)
+    out = io.BytesIO()
+    image.save(out, format=image_format, **options)  # no exif=, no pnginfo=: none written
+    upload.seek(0)
+    return ContentFile(out.getvalue(), name=getattr(upload, "name", None) or "image")
+
+
+def clean_image_upload(upload, *, max_bytes: int) -> tuple[ContentFile, str]:
+    """Validate ``upload`` and return what may be stored of it, with its format."""
+    image_format = validate_image_upload(upload, max_bytes=max_bytes)
+    return strip_metadata(upload, image_format), image_format
 
 
 class ImageUploadField(serializers.FileField):

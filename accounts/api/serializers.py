@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import IdentityDocument, User
-from config.images import ImageUploadField, validate_image_upload
+from config.images import ImageUploadField, clean_image_upload
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -44,8 +44,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     avatar = ImageUploadField(required=False)
 
     def validate_avatar(self, value):
-        validate_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)
-        return value
+        return clean_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)[0]
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -104,5 +103,4 @@ class IdentityDocumentSerializer(serializers.ModelSerializer):
         return value
 
     def validate_image(self, value):
-        validate_image_upload(value, max_bytes=settings.DOCUMENT_MAX_BYTES)
-        return value
+        return clean_image_upload(value, max_bytes=settings.DOCUMENT_MAX_BYTES)[0]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.images import ImageUploadField, validate_image_upload
+from config.images import ImageUploadField, clean_image_upload
 from properties.api.fields import CoordinateField, image_urls, image_urls_of
 from properties.models import (
     Amenity,
@@ -164,7 +164,7 @@ class PhotoUploadSerializer(serializers.Serializer):
     caption = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_image(self, value):
-        image_format = validate_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
+        value, image_format = clean_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
         # Stored under a name of our choosing: the extension follows the content.
         value.name = f"photo.{IMAGE_EXTENSIONS[image_format]}"
         return value
