@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.PrivateResponsesMiddleware",  # no-store on personal API answers
     # last: the chain above and the (sync) views run in one thread, see its docstring
     "config.middleware.SyncViewsMiddleware",
 ]
