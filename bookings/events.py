@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatus
 from notifications.events import publish_to_users
 from notifications.services import notify
 
@@ -34,8 +34,17 @@ def booking_event_payload(booking: Booking, event: str) -> dict:
                 {"label": item["label"], "amount": item["amount"]}
                 for item in booking.price.get("line_items", [])
             ],
+            "address": _address_once_confirmed(booking),
         },
     }
+
+
+def _address_once_confirmed(booking: Booking) -> str | None:
+    """Where the stay is, for the confirmation email: only once it is confirmed (paid)."""
+    if booking.status not in {BookingStatus.CONFIRMED, BookingStatus.COMPLETED}:
+        return None
+    prop = booking.property
+    return ", ".join(part for part in (prop.address, prop.neighbourhood, prop.city) if part)
 
 
 def booking_published(booking: Booking, event: str, actor_id: int | None = None) -> None:

@@ -132,6 +132,8 @@ class Property(models.Model):
         max_length=16, choices=PropertyType.choices, default=PropertyType.APARTMENT
     )
     address = models.CharField(max_length=255, blank=True)
+    # Shown to everyone; the address and exact point only to the host and booked guests.
+    neighbourhood = models.CharField(max_length=100, blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
@@ -60,10 +61,24 @@ class RefundSerializer(serializers.Serializer):
     rule = serializers.CharField()
 
 
+class BookingLocationSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    neighbourhood = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+
+
+#: States in which the guest is told exactly where the stay is (DESIGN.md section 4).
+LOCATION_SHOWN = {BookingStatus.CONFIRMED, BookingStatus.COMPLETED}
+
+
 class BookingSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     property_title = serializers.CharField(source="property.title", read_only=True)
     guest_name = serializers.CharField(source="guest.full_name", read_only=True)
+    location = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -84,12 +99,21 @@ class BookingSerializer(serializers.ModelSerializer):
             "currency",
             "hold_expires_at",
             "cancellation_policy",
+            "location",
             "created_at",
         )
         read_only_fields = fields
 
     def get_status(self, booking) -> str:
         return effective_status(booking)
+
+    @extend_schema_field(BookingLocationSerializer(allow_null=True))
+    def get_location(self, booking) -> dict | None:
+        """The exact address and point, once the stay is confirmed (paid); before that the
+        listing shows only its neighbourhood and an approximate point."""
+        if effective_status(booking) not in LOCATION_SHOWN:
+            return None
+        return BookingLocationSerializer(booking.property).data
 
 
 class CancelResponseSerializer(BookingSerializer):

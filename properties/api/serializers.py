@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from config.images import ImageUploadField, clean_image_upload
 from properties.api.fields import CoordinateField, image_urls, image_urls_of
+from properties.location import approximate_point
 from properties.models import (
     Amenity,
     AvailabilityBlock,
@@ -77,6 +78,7 @@ class PropertyWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     property_type = serializers.ChoiceField(choices=PropertyType.choices, required=False)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    neighbourhood = serializers.CharField(max_length=100, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
     latitude = CoordinateField(
@@ -238,6 +240,9 @@ class PropertyCardListSerializer(serializers.ListSerializer):
         for name in PropertyListSerializer.Meta.fields:
             if name == "cover" and "cover" not in row:  # a search row: the file name
                 card[name] = _cover_from_name(row["cover_image"])
+            elif name in _APPROXIMATE:  # never the exact point in a result
+                point = approximate_point(row["id"], row["latitude"], row["longitude"])
+                card[name] = _decimal(point[_APPROXIMATE[name]], 6)
             elif name in _CARD_DECIMALS:
                 column, places = _CARD_DECIMALS[name]
                 card[name] = _decimal(row[column], places)
@@ -246,10 +251,11 @@ class PropertyCardListSerializer(serializers.ListSerializer):
         return card
 
 
+#: The approximate point's fields: their index in ``approximate_point``'s answer.
+_APPROXIMATE = {"latitude": 0, "longitude": 1}
+
 #: Card fields written as DRF's DecimalField writes them: (column, decimal places).
 _CARD_DECIMALS = {
-    "latitude": ("latitude", 6),
-    "longitude": ("longitude", 6),
     "nightly_price": ("base_nightly_price", 2),
     "rating": ("rating_avg", 2),
 }
@@ -261,8 +267,22 @@ def _as_row(prop: Property) -> dict:
     return row
 
 
+class ApproximateCoordinate(serializers.DecimalField):
+    """``latitude`` or ``longitude`` of the listing's approximate point (properties.location).
+    Its source stays the model column, so a search still loads the exact point."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=9, decimal_places=6, read_only=True, allow_null=True, **kwargs)
+
+    def get_attribute(self, instance):
+        point = approximate_point(instance.pk, instance.latitude, instance.longitude)
+        return point[_APPROXIMATE[self.source]]
+
+
 class PropertyListSerializer(serializers.ModelSerializer):
     cover = serializers.SerializerMethodField()
+    latitude = ApproximateCoordinate()
+    longitude = ApproximateCoordinate()
     nightly_price = serializers.DecimalField(
         source="base_nightly_price",
         max_digits=10,
@@ -322,7 +342,7 @@ class PropertyDetailSerializer(PropertyListSerializer):
             *PropertyListSerializer.Meta.fields,
             "status",
             "description",
-            "address",
+            "neighbourhood",
             "timezone",
             "bedrooms",
             "beds",
@@ -358,11 +378,20 @@ class PropertyDetailSerializer(PropertyListSerializer):
 
 
 class PropertyOwnerSerializer(PropertyDetailSerializer):
-    """What the owner sees: also the private negotiation prices and the iCal token."""
+    """What the owner sees: also the address and the exact point, the private negotiation
+    prices and the iCal token."""
+
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, read_only=True, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, read_only=True, allow_null=True
+    )
 
     class Meta(PropertyDetailSerializer.Meta):
         fields = (
             *PropertyDetailSerializer.Meta.fields,
+            "address",
             "floor_nightly_price",
             "auto_accept_nightly_price",
             "ical_token",
