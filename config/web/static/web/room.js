@@ -493,6 +493,12 @@
       presence.classList.remove("stale");
       presence.dataset.state = online ? "online" : "away";
     }
+    // The other side's "here" follows our "joined", which the server sends after the
+    // replay: 3 s of silence after the replay means nobody is there.
+    function armPresence() {
+      clearTimeout(presenceTimer);
+      presenceTimer = setTimeout(() => heardPresence || setPresence(false), 3000);
+    }
     // Our own connection is down: what we last knew, said as such (not "away").
     function presenceStale() {
       clearTimeout(presenceTimer);
@@ -507,8 +513,13 @@
       onframe(frame) {
         switch (frame.type) {
           case "event":
+            if (!heardPresence) armPresence();
             apply(frame);
             render();
+            if (connLine.dataset.state === "loading" && st.lastSeq >= n.last_seq) {
+              connLine.textContent = "Live";
+              connLine.dataset.state = "open";
+            }
             scheduleRead();
             if (frame.event === "booking.created") refreshBooking();
             break;
@@ -543,14 +554,15 @@
         }
       },
       onstate(state) {
-        connLine.textContent = { open: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline: will catch up when back online", denied: "You cannot join this conversation.", missing: "This negotiation does not exist." }[state] || state;
+        // "Live" once the first replay has caught up with the log the page loaded with.
+        if (state === "open" && st.lastSeq < n.last_seq) state = "loading";
+        connLine.textContent = { open: "Live", loading: "Loading the conversation…", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline: will catch up when back online", denied: "You cannot join this conversation.", missing: "This negotiation does not exist." }[state] || state;
         connLine.dataset.state = state;
-        if (state === "open") {
+        if (state === "open" || state === "loading") {
           resendAll();
           scheduleRead();
           heardPresence = false;
-          clearTimeout(presenceTimer);
-          presenceTimer = setTimeout(() => heardPresence || setPresence(false), 3000);
+          armPresence();
         } else {
           presenceStale();
         }
@@ -585,7 +597,7 @@
       if (!body) return;
       // Send pressed again on the same text: it is on its way already (or, refused, retried).
       for (const p of outbox.values()) {
-        if (p.frame.type === "message" && p.frame.body === body) {
+        if (p.frame.type === "message" && p.frame.body === body && p.state !== "acked") {
           if (p.state === "failed") retry(p);
           return;
         }
@@ -602,6 +614,18 @@
     const onVisible = () => scheduleRead();
     document.addEventListener("visibilitychange", onVisible);
     P.onLeave(() => document.removeEventListener("visibilitychange", onVisible));
+    // Closing or reloading the tab with something unsent: the browser asks first.
+    const onUnload = (event) => {
+      for (const p of outbox.values()) {
+        if (p.state !== "acked") {
+          event.preventDefault();
+          event.returnValue = "";
+          return;
+        }
+      }
+    };
+    window.addEventListener("beforeunload", onUnload);
+    P.onLeave(() => window.removeEventListener("beforeunload", onUnload));
     thread.addEventListener("expired", () => render());
 
     // The booking's own status (paid, expired) arrives on the notifications socket.
