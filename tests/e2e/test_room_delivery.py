@@ -194,6 +194,8 @@ def test_b_a_message_typed_while_the_server_is_down_arrives_once(
         _open_room(host_page, negotiation.pk)
         _open_room(guest_page, negotiation.pk)
         guest_page.get_by_text("Host is online").wait_for()
+        seen = guest_page.locator(f'.thread [data-receipt="{start}"]', has_text="Seen")
+        seen.wait_for()  # the host has read the guest's offer
 
         server.stop()
         guest_page.locator('[data-testid="room-conn"][data-state="reconnecting"]').wait_for()
