@@ -164,3 +164,12 @@ def test_error_pages_mask_credentials_in_url_settings(settings):
 
     for secret in ("cloud-secret", "mail-secret", "db-secret", "redis-secret", settings.SECRET_KEY):
         assert secret not in shown
+
+
+def test_make_run_tells_the_settings_which_address_it_listens_on():
+    makefile = (ROOT / "Makefile").read_text()
+
+    assert "LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local PARLEY_BIND_HOST=$(HOST)" in (
+        makefile
+    )
+    assert "$(LOCAL) exec $(BIN)/daphne -b $(HOST)" in makefile
