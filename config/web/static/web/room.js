@@ -289,9 +289,11 @@
               : "Sending…";
       const buttons = [];
       if (failed) {
-        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => retry(p) }, "Retry"));
-        if (p.frame.type === "message") buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => editAgain(p) }, "Edit"));
-        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => discard(p), "aria-label": "Discard this unsent item" }, "Discard"));
+        // Named with what they act on: a screen reader lists several "Retry" buttons.
+        const what = p.frame.type === "message" ? `message “${p.frame.body.slice(0, 40)}”` : p.frame.type === "offer" ? `offer of ${P.money(p.frame.amount, n.currency)}` : p.frame.type;
+        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => retry(p), "aria-label": `Retry the ${what}` }, "Retry"));
+        if (p.frame.type === "message") buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => editAgain(p), "aria-label": `Edit the ${what}` }, "Edit"));
+        buttons.push(h("button", { type: "button", class: "secondary small", onclick: () => discard(p), "aria-label": `Discard the unsent ${what}` }, "Discard"));
       }
       p.buttons.replaceChildren(...buttons);
     }
