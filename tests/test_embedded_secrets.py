@@ -14,6 +14,7 @@ import urllib.request
 
 import jwt
 import pytest
+from django.core import signing
 
 from tests.live_server import ROOT, embedded_env, manage, running_server
 
@@ -23,7 +24,8 @@ SETUP = """
 from django.utils import timezone
 from accounts.models import User
 user = User.objects.create_user("owner@example.com", "x", email_verified_at=timezone.now())
-print(user.pk)
+other = User.objects.create_user("unverified@example.com", "x")
+print(user.pk, other.pk)
 """
 
 
@@ -66,7 +68,12 @@ def _settings(env: dict, *names: str) -> dict:
 def test_token_forged_with_the_old_repository_key_is_refused(tmp_path):
     env = _env(tmp_path)
     manage("migrate", "--noinput", env=env)
-    user_id = int(manage("shell", "-c", SETUP, env=env).strip().splitlines()[-1])
+    user_id, unverified_id = map(int, manage("shell", "-c", SETUP, env=env).split()[-2:])
+    forged_link = signing.dumps(
+        {"uid": unverified_id, "email": "unverified@example.com"},
+        key=OLD_REPOSITORY_KEY,
+        salt="accounts.verify-email",
+    )
     key_file = tmp_path / ".secret_key"
     key = key_file.read_text().strip()
 
@@ -76,8 +83,19 @@ def test_token_forged_with_the_old_repository_key_is_refused(tmp_path):
             Authorization=f"Bearer {_access_token(user_id, OLD_REPOSITORY_KEY)}",
         )
         own = _get(f"{base}/api/v1/auth/me/", Authorization=f"Bearer {_access_token(user_id, key)}")  # fmt: skip
+        verify = urllib.request.Request(
+            f"{base}/api/v1/auth/verify-email/",
+            data=json.dumps({"token": forged_link}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(verify, timeout=10)
+            verified_status = 200
+        except urllib.error.HTTPError as error:
+            verified_status = error.code
 
     assert forged[0] == 401
+    assert verified_status == 400  # a verification link signed with the old key
     assert own[0] == 200 and json.loads(own[2])["email"] == "owner@example.com"
     assert key != OLD_REPOSITORY_KEY and len(key) >= 50
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
