@@ -65,7 +65,8 @@ __all__ = [
 
 SIMPLE_FIELDS = (
     "title", "description", "property_type", "address", "neighbourhood", "city", "country",
-    "latitude", "longitude", "timezone", "max_guests", "bedrooms", "beds", "bathrooms", "house_rules",
+    "latitude", "longitude", "timezone", "max_guests", "bedrooms", "beds", "bathrooms",
+    "house_rules",
     "check_in_time", "check_out_time", "min_nights", "max_nights", "advance_notice_days",
     "cancellation_policy", "instant_book", "currency", "cleaning_fee",
     "weekly_discount_percent", "monthly_discount_percent", "accepts_offers",
