@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('properties', '0008_search_covering_index'),
+        ("properties", "0008_search_covering_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='property',
-            name='neighbourhood',
+            model_name="property",
+            name="neighbourhood",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]
