@@ -75,6 +75,13 @@ bench-negotiation: install
 	$(BIN)/python -m bench.negotiation_idle
 	$(BIN)/python -m bench.negotiation_idle --endpoint negotiations
 
+# Chat capacity of the embedded default (docs/benchmarks.md): rooms one daphne process holds
+# on SQLite, then on PostgreSQL + Redis (own database parley_bench_chat; skipped if down).
+# BENCH_ARGS="--duration 15 --rooms 10,20,40" for a shorter run.
+.PHONY: bench-chat
+bench-chat: install
+	$(BIN)/python -m bench.chat_capacity $(BENCH_ARGS)
+
 # Mixed load (search, quotes, bookings, negotiations over sockets) on daphne x2 + a Celery
 # worker, then the invariants (docs/robustness.md). Own database parley_bench_load.
 # BENCH_ARGS=--duration 30 for a short run; the default is 5 minutes.
