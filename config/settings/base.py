@@ -446,6 +446,9 @@ BOOKING_PENDING_HOST_HOURS = env.int("BOOKING_PENDING_HOST_HOURS", default=24)
 BOOKING_PAYMENT_HOLD_MINUTES = env.int("BOOKING_PAYMENT_HOLD_MINUTES", default=30)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="bookings.payments.DatabaseGateway")
 NEGOTIATION_MAX_ROUNDS = env.int("NEGOTIATION_MAX_ROUNDS", default=5)
+# Negotiations a guest may open per listing in any 24 h, whatever became of them: with the
+# round cap, this bounds how far a floor can be narrowed by probing (docs/money.md).
+NEGOTIATION_OPENS_PER_DAY = env.int("NEGOTIATION_OPENS_PER_DAY", default=3)
 NEGOTIATION_OFFER_TTL = timedelta(hours=env.int("NEGOTIATION_OFFER_TTL_HOURS", default=24))
 # Minutes, when set, instead of the hours above (for demos and tests of offers lapsing).
 if env("NEGOTIATION_OFFER_TTL_MINUTES", default=""):
