@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
-from config import errors, health
+from config import api_docs, errors, health
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -20,8 +20,9 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Swagger UI and ReDoc from this server's own static files, under their own CSP.
+    path("api/docs/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
     # Unknown API paths answer in the API's error shape, even with DEBUG on.
     re_path(r"^api/", errors.handler404),
     # The browser client (hash routes), after the API so it never shadows it.
