@@ -253,7 +253,10 @@ class NegotiationConsumer(AsyncJsonConsumer):
         except Exception as exc:
             await self._outage_or_raise(exc, client_id)
             return
-        await self.send_json({"type": "ack", "client_id": client_id, "seq": outcome.seq})
+        ack = {"type": "ack", "client_id": client_id, "seq": outcome.seq}
+        if outcome.notice:  # an offer declined at once: applied, and said in words
+            ack["notice"] = outcome.notice
+        await self.send_json(ack)
 
     async def _outage_or_raise(self, exc: Exception, client_id) -> None:
         """The database (or Redis) is down: say so and keep the socket; the action's fate

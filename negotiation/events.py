@@ -23,8 +23,12 @@ def negotiation_group(negotiation_id: int) -> str:
     return f"negotiation.{negotiation_id}"
 
 
-def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) -> Event:
-    """Next ``seq`` under the negotiation row lock the caller holds; published on commit."""
+def append_event(
+    negotiation: Negotiation, type: str, data: dict, actor=None, *, notify_parties: bool = True
+) -> Event:
+    """Next ``seq`` under the negotiation row lock the caller holds; published on commit.
+    A notified event becomes a notification of each party but its actor, unless
+    ``notify_parties`` is False (the event is then only in the log and the room)."""
     data = json.loads(json.dumps(data, default=str))
     negotiation.last_seq += 1
     negotiation.save(update_fields=["last_seq", "updated_at"])
@@ -32,14 +36,19 @@ def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) ->
         negotiation=negotiation, seq=negotiation.last_seq, type=type, data=data, actor=actor
     )
     publish_event(negotiation, event)
-    if type in NOTIFIED:
+    if notify_parties and type in NOTIFIED:
+        kind = notification_kind(type, data)
         for user_id in (negotiation.guest_id, negotiation.host_id):
             if actor is None or user_id != actor.pk:
-                notify(user_id=user_id, kind=notification_kind(type), data=notice_data(event))
+                notify(user_id=user_id, kind=kind, data=notice_data(event))
     return event
 
 
-def notification_kind(type: str) -> str:
+def notification_kind(type: str, data: dict | None = None) -> str:
+    """The notification kind of an event: ``negotiation.<event>``; a negotiation ended
+    because its listing was archived has its own kind (with its own email)."""
+    if type == "negotiation.unavailable" and (data or {}).get("reason") == "listing_archived":
+        return "negotiation.listing_archived"
     return type if type.startswith("negotiation.") else f"negotiation.{type}"
 
 

@@ -102,6 +102,10 @@ class Offer(models.Model):
     message = models.CharField(max_length=2000, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # Set when a guest offer under the host's floor is declined at once (reason
+    # ``automatic``): it counts as a round, is never on the table, and the turn is back
+    # with the guest (DESIGN.md section 3).
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

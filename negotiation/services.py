@@ -74,6 +74,14 @@ class OffersNotAccepted(ApplicationError):
     default_detail = "This host does not take offers; book at the list price."
 
 
+class TooManyNegotiations(ConflictError):
+    """More than ``NEGOTIATION_OPENS_PER_DAY`` negotiations opened by one guest for one
+    listing in 24 h, however they ended: with the round cap, this bounds how much of the
+    host's floor probing can learn (docs/money.md)."""
+
+    default_code = "too_many_negotiations"
+
+
 class NegotiationExists(ConflictError):
     default_code = "negotiation_exists"
     default_detail = "You already have an open negotiation for these dates."
@@ -85,10 +93,32 @@ class NegotiationExists(ConflictError):
         )
 
 
+#: What the guest is told when an offer is under the floor (the floor itself never shows).
+BELOW_FLOOR = (
+    "Your offer of {amount} is below what the host accepts for these dates. "
+    "It was declined automatically and the negotiation stays open: it is your turn, "
+    "make a higher offer ({left} left) or book at the list price."
+)
+
+
 @dataclass(frozen=True)
 class Outcome:
     negotiation: Negotiation
     seq: int  # the last event this action appended
+    # What the actor should be told in words beside the acknowledgement (an offer declined
+    # automatically): ``{"code", "detail"}``, or None.
+    notice: dict | None = None
+
+
+def notice_of(negotiation: Negotiation, seq: int) -> dict | None:
+    """The notice of the action acknowledged with ``seq``: an offer declined at once is
+    answered with its words, the first time and when a repeat is acknowledged."""
+    from negotiation.models import Event
+
+    event = Event.objects.filter(negotiation=negotiation, seq=seq).only("type", "data").first()
+    if event is None or event.type != "offer.declined":
+        return None
+    return {"code": "offer_declined", "detail": event.data.get("detail", "")}
 
 
 def _ttl() -> timedelta:
@@ -165,7 +195,7 @@ def _run(action, negotiation_id: int, user: User, now: datetime | None, client_i
     with transaction.atomic():
         negotiation = _lock(negotiation_id, user)
         if (replayed := _receipt(negotiation, user, client_id)) is not None:
-            return Outcome(negotiation, replayed)
+            return Outcome(negotiation, replayed, notice_of(negotiation, replayed))
         now = _now(now)  # read the clock only once the lock is ours: events stay in order
         expired = _expire_if_due(negotiation, now)
         if not expired:
@@ -195,6 +225,10 @@ def _keep_receipt(outcome: "Outcome", user: User, client_id: str) -> None:
 
 
 def _require_open(negotiation: Negotiation) -> None:
+    if negotiation.property.status == Property.Status.ARCHIVED:
+        # Archiving ends every open negotiation under the property lock; this is the
+        # backstop: nothing more happens in a negotiation on an archived listing.
+        raise NegotiationClosed("This listing was archived by its host; the negotiation ended.")
     if negotiation.status == NegotiationStatus.UNAVAILABLE:
         # Whoever loses a race for the dates hears why, whether the winner committed
         # before this action locked the negotiation or during it.
@@ -232,10 +266,16 @@ def _threshold(negotiation: Negotiation, nightly: Decimal | None) -> Decimal | N
     ).total
 
 
-def _last_offer(negotiation: Negotiation, side: str | None = None) -> Offer | None:
+def _last_offer(
+    negotiation: Negotiation, side: str | None = None, *, standing: bool = False
+) -> Offer | None:
+    """The latest offer (of ``side``); with ``standing``, the latest one still on the table
+    (an offer declined automatically never is)."""
     offers = negotiation.offers.order_by("-pk")  # insertion order, under the row lock
     if side:
         offers = offers.filter(side=side)
+    if standing:
+        offers = offers.filter(declined_at__isnull=True)
     return offers.first()
 
 
@@ -246,8 +286,12 @@ def _check_amount(negotiation: Negotiation, side: str, amount: Decimal) -> None:
     rounds = negotiation.guest_rounds if side == Side.GUEST else negotiation.host_rounds
     if rounds >= settings.NEGOTIATION_MAX_ROUNDS:
         raise MaxRoundsReached()
+    # A guest's offers never go down, declined ones included: probing the floor can only
+    # climb towards it, one round at a time (docs/money.md).
     own_last = _last_offer(negotiation, side)
-    other_last = _last_offer(negotiation, Side.HOST if side == Side.GUEST else Side.GUEST)
+    other_last = _last_offer(
+        negotiation, Side.HOST if side == Side.GUEST else Side.GUEST, standing=True
+    )
     if side == Side.GUEST:
         if amount >= negotiation.list_total:
             raise OfferTooHigh(f"{amount_str} is not below the list price; book it instead.")
@@ -271,6 +315,7 @@ def _make_offer(
 ) -> int:
     amount = quantize(amount, negotiation.currency)
     _check_amount(negotiation, side, amount)
+    below_floor = side == Side.GUEST and _below_floor(negotiation, amount)
     offer = Offer.objects.create(
         negotiation=negotiation,
         side=side,
@@ -300,22 +345,58 @@ def _make_offer(
             "turn": negotiation.turn,
         },
         actor=actor,
+        # The host is not told of an offer under their floor, nor of its decline: it was
+        # never theirs to answer. It stays in the negotiation's log.
+        notify_parties=not below_floor,
     )
+    if below_floor:
+        return _decline_automatically(negotiation, offer, now)
     if side == Side.GUEST:
-        return _apply_host_rules(negotiation, offer, now) or event.seq
+        return _apply_auto_accept(negotiation, offer, now) or event.seq
     return event.seq
 
 
-def _apply_host_rules(negotiation: Negotiation, offer: Offer, now) -> int | None:
-    """Floor: decline at once (without revealing it). Auto-accept: accept at once."""
-    prop = negotiation.property
-    floor = _threshold(negotiation, prop.floor_nightly_price)
-    auto = _threshold(negotiation, prop.auto_accept_nightly_price)
-    if floor is not None and offer.amount < floor:
-        _close(negotiation, NegotiationStatus.DECLINED, now)
-        return append_event(
-            negotiation, "negotiation.declined", {"status": "declined", "reason": "automatic"}
-        ).seq
+def _below_floor(negotiation: Negotiation, amount: Decimal) -> bool:
+    floor = _threshold(negotiation, negotiation.property.floor_nightly_price)
+    return floor is not None and amount < floor
+
+
+def _decline_automatically(negotiation: Negotiation, offer: Offer, now) -> int:
+    """A guest offer under the floor total: declined at once as an offer, without revealing
+    the floor. The negotiation stays open, the turn back with the guest; the offer counted
+    as one of the guest's rounds (DESIGN.md section 3)."""
+    offer.declined_at = now
+    offer.save(update_fields=["declined_at"])
+    negotiation.turn = Side.GUEST
+    negotiation.save(update_fields=["turn", "updated_at"])
+    left = max(0, settings.NEGOTIATION_MAX_ROUNDS - negotiation.guest_rounds)
+    amount = f"{offer.amount} {negotiation.currency}"
+    if left:
+        detail = BELOW_FLOOR.format(amount=amount, left=f"{left} offer{'s' if left > 1 else ''}")
+    else:
+        detail = (
+            f"Your offer of {amount} is below what the host accepts for these dates. It was "
+            "declined automatically and you have no offers left in this negotiation: book "
+            "at the list price, or withdraw."
+        )
+    return append_event(
+        negotiation,
+        "offer.declined",
+        {
+            "offer": offer.pk,
+            "side": Side.GUEST,
+            "amount": str(offer.amount),
+            "reason": "automatic",
+            "detail": detail,
+            "turn": negotiation.turn,
+            "rounds_left": left,
+        },
+    ).seq
+
+
+def _apply_auto_accept(negotiation: Negotiation, offer: Offer, now) -> int | None:
+    """An offer at or above the auto-accept total is accepted at once."""
+    auto = _threshold(negotiation, negotiation.property.auto_accept_nightly_price)
     if auto is not None and offer.amount >= auto:
         return _accept(negotiation, offer, actor=None, now=now)
     return None
@@ -410,6 +491,7 @@ def negotiation_open(
         ):
             if not _expire_if_due(existing, now):
                 raise NegotiationExists(existing.pk)
+        _check_opens_per_day(guest, prop, now)
         negotiation = Negotiation.objects.create(
             property=prop,
             guest=guest,
@@ -446,7 +528,23 @@ def negotiation_open(
         if amount is not None:
             with contextlib.suppress(_AcceptFailed):  # recorded as unavailable
                 seq = _make_offer(negotiation, Side.GUEST, amount, "", guest, now)
-    return Outcome(negotiation, seq)
+        return Outcome(negotiation, seq, notice_of(negotiation, seq))
+
+
+def _check_opens_per_day(guest: User, prop: Property, now: datetime) -> None:
+    """At most ``NEGOTIATION_OPENS_PER_DAY`` negotiations per guest and listing in any 24 h,
+    whatever became of the earlier ones (withdrawn, declined, expired)."""
+    limit = settings.NEGOTIATION_OPENS_PER_DAY
+    recent = Negotiation.objects.filter(
+        guest=guest, property=prop, created_at__gt=now - timedelta(hours=24)
+    )
+    if recent.count() >= limit:
+        raise TooManyNegotiations(
+            f"You can open at most {limit} negotiation{'s' if limit != 1 else ''} for this "
+            "listing in 24 hours. Continue an open one, book at the list price, or try "
+            "again tomorrow.",
+            limit=limit,
+        )
 
 
 def negotiation_offer(
@@ -469,7 +567,7 @@ def negotiation_offer(
             seq = _make_offer(negotiation, side, amount, message, user, now)
         except _AcceptFailed:
             seq = negotiation.last_seq
-        return Outcome(negotiation, seq)
+        return Outcome(negotiation, seq, notice_of(negotiation, seq))
 
     return _run(action, negotiation_id, user, now, client_id)
 
@@ -479,7 +577,7 @@ def negotiation_accept(
 ) -> Outcome:
     def action(negotiation, side, now):
         _require_turn(negotiation, side)
-        offer = _last_offer(negotiation)
+        offer = _last_offer(negotiation, standing=True)
         if offer is None or offer.side == side:
             raise NothingToAccept()
         try:

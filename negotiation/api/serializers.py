@@ -52,6 +52,11 @@ class OfferSerializer(serializers.Serializer):
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+    # an offer under the host's floor, declined at once: never on the table
+    declined = serializers.SerializerMethodField()
+
+    def get_declined(self, offer) -> bool:
+        return offer.declined_at is not None
 
 
 class NegotiationSerializer(serializers.ModelSerializer):

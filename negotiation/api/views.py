@@ -18,6 +18,9 @@ def _result(request, outcome: services.Outcome, code=status.HTTP_200_OK) -> Resp
         user=request.user, negotiation_id=outcome.negotiation.pk
     )
     body = {**s.NegotiationSerializer(negotiation).data, "seq": outcome.seq}
+    # An offer declined at once (under the host's floor) is still an applied action: 2xx,
+    # with what the guest should know in words (``{"code": "offer_declined", "detail"}``).
+    body["notice"] = outcome.notice
     return Response(body, status=code)
 
 

@@ -175,10 +175,10 @@ def test_floor_declines_at_once_without_revealing_it():
     )
     g = client_for(verified_guest())
     low = g.post("/api/v1/negotiations/", _open_body(prop, "250.00")).json()
-    assert low["status"] == "declined"
+    assert low["status"] == "open" and low["turn"] == "guest"  # declined as an offer only
     events = g.get(f"/api/v1/negotiations/{low['id']}/events/").json()
-    assert events[-1]["event"] == "negotiation.declined"
-    data = str([e["data"] for e in events])
+    assert events[-1]["event"] == "offer.declined" and events[-1]["data"]["reason"] == "automatic"
+    data = str([e["data"] for e in events]) + str(low["notice"])
     assert "80.00" not in data and "240.00" not in data and "floor" not in data.lower()
     detail = g.get(f"/api/v1/negotiations/{low['id']}/").json()
     assert "floor" not in str(detail).lower()
