@@ -47,10 +47,14 @@ def _address_once_confirmed(booking: Booking) -> str | None:
     return ", ".join(part for part in (prop.address, prop.neighbourhood, prop.city) if part)
 
 
-def booking_published(booking: Booking, event: str, actor_id: int | None = None) -> None:
+def booking_published(
+    booking: Booking, event: str, actor_id: int | None = None, reason: str = ""
+) -> None:
     """The live ``booking.*`` event to both parties, and a notification to each party
-    other than the one who acted."""
+    other than the one who acted. ``reason`` is the history row's (``listing_archived``
+    when archiving the listing released the booking: the email says so)."""
     payload = booking_event_payload(booking, event)
+    payload["booking"]["reason"] = reason
     parties = [booking.guest_id, booking.property.host_id]
     publish_to_users(parties, payload)
     for user_id in parties:

@@ -367,6 +367,8 @@ def booking_create_agreed(
     """
     from properties.pricing import agreed_price
 
+    if prop.status == prop.Status.ARCHIVED:  # archiving ended its negotiations: a backstop
+        raise DatesUnavailable("This listing was archived; nothing can be booked there.")
     ensure_dates_free(property_id=prop.pk, start=check_in, end=check_out, now=now)
     booking = insert_booking(
         Booking(
@@ -388,6 +390,36 @@ def booking_create_agreed(
     )
     record(booking, from_status="", actor=guest, reason="negotiated price accepted")
     return booking
+
+
+def bookings_release_holds(*, property_id: int, actor: User, reason: str, now: datetime) -> int:
+    """Release every payment hold of a property (it is being archived): requests waiting
+    for the host are declined, bookings waiting for payment cancelled, their
+    authorizations voided; lapsed ones are recorded as expired. Each guest is told through
+    the booking's event. The caller holds the property lock. Returns how many."""
+    held = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("property")
+        .filter(
+            property_id=property_id,
+            status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
+        )
+        .order_by("pk")
+    )
+    count = 0
+    for booking in held:
+        count += 1
+        if hold_lapsed(booking, now):
+            expire(booking, now=now)
+            continue
+        charges.void_authorization(booking)
+        to_status = (
+            BookingStatus.DECLINED
+            if booking.status == BookingStatus.PENDING_HOST
+            else BookingStatus.CANCELLED
+        )
+        transition(booking, to_status, actor=actor, reason=reason)
+    return count
 
 
 def _for_update_as(booking_id: int, *, user: User, role: str) -> Booking:
@@ -437,6 +469,9 @@ def booking_pay(
         booking = _for_update_as(booking_id, user=guest, role="guest")
         if booking.status != BookingStatus.AWAITING_PAYMENT:
             raise InvalidTransition("Only a booking waiting for payment can be paid.")
+        if booking.property.status == booking.property.Status.ARCHIVED:
+            # archiving releases every hold under the property lock; this is the backstop
+            raise InvalidTransition("This listing was archived; the booking can't be paid.")
         _check_not_lapsed(booking, now)
         charges.authorize(booking, payment_token)
         charges.capture(booking)

@@ -37,7 +37,7 @@ def record(booking: Booking, *, from_status: str, actor: User | None, reason: st
         reason=reason,
     )
     events.booking_published(
-        booking, f"booking.{booking.status}", actor_id=actor.pk if actor else None
+        booking, f"booking.{booking.status}", actor_id=actor.pk if actor else None, reason=reason
     )
 
 

@@ -692,6 +692,37 @@ def negotiations_mark_unavailable(
     return count
 
 
+def negotiations_end_for_archive(*, property_id: int, actor: User, now: datetime) -> int:
+    """The listing is being archived (its lock held by the caller): every open negotiation
+    ends as ``unavailable`` with reason ``listing_archived``, in its log and room, and its
+    guest is told (in-app, live, by email). Lapsed ones are recorded as expired."""
+    count = 0
+    open_ones = (
+        Negotiation.objects.select_for_update(of=("self",))
+        .select_related("property")
+        .filter(property_id=property_id, status=NegotiationStatus.OPEN)
+        .order_by("pk")
+    )
+    for negotiation in open_ones:
+        count += 1
+        if _expire_if_due(negotiation, now):
+            continue
+        _close(negotiation, NegotiationStatus.UNAVAILABLE, now)
+        append_event(
+            negotiation,
+            "negotiation.unavailable",
+            {
+                "status": "unavailable",
+                "reason": "listing_archived",
+                "title": negotiation.property.title,
+                "detail": "The host has archived this listing: the negotiation has ended "
+                "and nothing was booked.",
+            },
+            actor=actor,
+        )
+    return count
+
+
 def negotiations_expire_due(*, now=None, batch: int = 200) -> int:
     now = _now(now)
     with transaction.atomic():

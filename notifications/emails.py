@@ -25,6 +25,7 @@ TEMPLATES = {
     "negotiation.offer.accepted": "negotiation_ended",
     "negotiation.declined": "negotiation_ended",
     "negotiation.expired": "negotiation_ended",
+    "negotiation.listing_archived": "listing_archived",
     "superhost.gained": "superhost_gained",
     "booking.request_expiring": "request_expiring",
     "booking.checkin_reminder": "checkin_reminder",

@@ -39,6 +39,22 @@ class PropertyArchived(ConflictError):
     default_detail = "This listing is archived and can no longer be changed."
 
 
+class HasUpcomingStays(ConflictError):
+    """Archiving a listing with confirmed stays ahead: the host cancels them first (a host
+    cancellation refunds in full and tells the guest), DESIGN.md section 3."""
+
+    default_code = "has_upcoming_stays"
+
+    def __init__(self, booking_ids: list[int]):
+        super().__init__(
+            f"This listing has {len(booking_ids)} confirmed stay(s) ahead "
+            f"(booking{'s' if len(booking_ids) > 1 else ''} "
+            f"{', '.join(f'#{pk}' for pk in booking_ids)}). Cancel them first: the guests "
+            "are refunded in full and told.",
+            bookings=booking_ids,
+        )
+
+
 class CurrencyLocked(ConflictError):
     """A currency change while negotiations are open or bookings hold or are ahead: their
     totals are in the old currency (DESIGN.md section 3)."""

@@ -19,14 +19,23 @@ def _detail_queryset() -> QuerySet[Property]:
 
 def property_get_visible(*, user: User | None, property_id: int) -> Property:
     """Published listings are public; drafts, unlisted and archived ones only to the owner
-    (anyone else gets 404, as if they did not exist)."""
+    and to a guest with a booking there, in any state (DESIGN.md section 3: a guest reads
+    the listing through their own booking); anyone else gets 404, as if they did not
+    exist. The guest sees the public view (approximate location); the exact address comes
+    with a confirmed booking (``bookings.api``)."""
+    from bookings.models import Booking
+
     prop = _detail_queryset().filter(pk=property_id).first()
     if prop is None:
         raise Http404
-    is_owner = user is not None and user.is_authenticated and prop.host_id == user.pk
-    if not is_owner and prop.status != Property.Status.PUBLISHED:
-        raise Http404
-    return prop
+    if prop.status == Property.Status.PUBLISHED:
+        return prop
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and (
+        prop.host_id == user.pk or Booking.objects.filter(property=prop, guest=user).exists()
+    ):
+        return prop
+    raise Http404
 
 
 def property_get_owned(*, user: User, property_id: int) -> Property:

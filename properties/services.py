@@ -24,6 +24,7 @@ from properties.errors import (
     CalendarDateError,
     CurrencyLocked,
     DatesUnavailable,
+    HasUpcomingStays,
     PropertyArchived,
     RateOverlap,
     TooManyPhotos,
@@ -254,12 +255,43 @@ def property_unlist(*, prop: Property) -> Property:
 
 
 @transaction.atomic
-def property_archive(*, prop: Property) -> Property:
-    """DELETE archives: bookings keep their property; the listing leaves search for good."""
+def property_archive(*, prop: Property, now=None) -> Property:
+    """DELETE archives: the listing leaves search for good; bookings keep their property.
+
+    Refused (``409 has_upcoming_stays``, with their ids) while confirmed stays are ahead.
+    Otherwise, under the property lock that every writer of its dates and deals takes
+    first: its open negotiations end (``unavailable``, reason ``listing_archived``) and its
+    payment holds are released (requests declined, bookings awaiting payment cancelled,
+    authorizations voided), each guest told in-app, live and by email (DESIGN.md 3).
+    """
+    from bookings.models import Booking, BookingStatus
+    from bookings.services import bookings_release_holds
+    from negotiation.services import negotiations_end_for_archive
+
+    now = now or timezone.now()
     prop = _lock(prop)
+    if prop.status == Property.Status.ARCHIVED:
+        return prop
+    ahead = list(
+        Booking.objects.filter(
+            property=prop,
+            status=BookingStatus.CONFIRMED,
+            check_out__gt=property_today(prop, now),
+        )
+        .order_by("check_in", "pk")
+        .values_list("pk", flat=True)
+    )
+    if ahead:
+        raise HasUpcomingStays(ahead)
+    negotiations_end_for_archive(property_id=prop.pk, actor=prop.host, now=now)
+    bookings_release_holds(property_id=prop.pk, actor=prop.host, reason=LISTING_ARCHIVED, now=now)
     prop.status = Property.Status.ARCHIVED
     prop.save(update_fields=["status", "updated_at"])
     return prop
+
+
+#: The reason recorded on what archiving a listing ends (negotiation events, booking history).
+LISTING_ARCHIVED = "listing_archived"
 
 
 @transaction.atomic
