@@ -362,6 +362,9 @@ class AvailabilityBlock(models.Model):
     start = models.DateField()
     end = models.DateField()
     note = models.CharField(max_length=200, blank=True)
+    # A manual block's note is private (the iCal export says "Not available") unless the
+    # host marks it public; an imported block's note is never exported.
+    note_public = models.BooleanField(default=False)
     source = models.ForeignKey(
         "properties.CalendarFeed",
         null=True,
