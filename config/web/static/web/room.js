@@ -147,6 +147,19 @@
           st.holdExpires = d.hold_expires_at;
           item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, `Booking created at ${P.money(d.total, n.currency)}`);
           break;
+        case "offer.declined": {
+          // an offer under the host's floor, declined at once: the negotiation stays open, the guest's turn again
+          st.turn = d.turn || "guest";
+          thread.querySelectorAll(".offer-card.current").forEach((c) => {
+            c.classList.remove("current");
+            c.classList.add("declined");
+            const cd = c.querySelector("[data-expires]");
+            if (cd) cd.replaceWith(h("span", { class: "muted" }, "declined"));
+          });
+          const words = me === "guest" ? d.detail : `The guest's offer of ${P.money(d.amount, n.currency)} was below your floor and was declined automatically.`;
+          item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, words || "The offer was declined automatically.");
+          break;
+        }
         case "negotiation.declined":
           st.status = "declined";
           item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, d.reason === "automatic" ? "The offer was declined automatically." : `${name(d.by)} declined.`);
@@ -155,7 +168,7 @@
         case "negotiation.expired":
         case "negotiation.unavailable":
           st.status = d.status || ev.event.split(".")[1];
-          item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, ENDED[st.status]);
+          item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, d.detail || ENDED[st.status]);
           break;
         default:
           item = h("li", { class: "item system", "data-seq": ev.seq, "data-event": ev.event }, ev.event);
