@@ -373,13 +373,19 @@ def _check_calendar_range(prop: Property, start: date, end: date) -> None:
 
 
 @transaction.atomic
-def block_create(*, prop: Property, start: date, end: date, note: str = "") -> AvailabilityBlock:
-    """Close ``[start, end)``; refused (409 dates_unavailable) over a holding booking."""
+def block_create(
+    *, prop: Property, start: date, end: date, note: str = "", note_public: bool = False
+) -> AvailabilityBlock:
+    """Close ``[start, end)``; refused (409 dates_unavailable) over a holding booking.
+
+    The note stays private (the iCal export says "Not available") unless ``note_public``."""
     prop = _lock_writable(prop)
     _check_calendar_range(prop, start, end)
     if dates_taken(property_id=prop.pk, start=start, end=end, include_blocks=False):
         raise DatesUnavailable("A booking holds some of these dates.")
-    return AvailabilityBlock.objects.create(property=prop, start=start, end=end, note=note)
+    return AvailabilityBlock.objects.create(
+        property=prop, start=start, end=end, note=note, note_public=note_public
+    )
 
 
 @transaction.atomic

@@ -413,7 +413,7 @@ class DateRangeSerializer(serializers.Serializer):
 class BlockSerializer(serializers.ModelSerializer):
     class Meta:
         model = AvailabilityBlock
-        fields = ("id", "start", "end", "note", "source", "created_at")
+        fields = ("id", "start", "end", "note", "note_public", "source", "created_at")
         read_only_fields = ("id", "source", "created_at")
 
 
@@ -435,6 +435,8 @@ class AvailabilityParamsSerializer(DateRangeSerializer):
 
 class BlockWriteSerializer(DateRangeSerializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    # Private unless true: the iCal export shows a private note as "Not available".
+    note_public = serializers.BooleanField(required=False, default=False)
 
 
 class RateSerializer(serializers.ModelSerializer):

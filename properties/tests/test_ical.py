@@ -114,10 +114,16 @@ class FeedHandler(BaseHTTPRequestHandler):
             for name, value in {"Content-Type": "text/calendar", **headers}.items():
                 if value is not None:
                     self.send_header(name, value)
-            if "Content-Length" not in headers:
+            if "Content-Length" not in headers and isinstance(body, bytes):
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if isinstance(body, bytes):
+                self.wfile.write(body)
+            else:  # an iterable of (pause, chunk): a server that trickles its answer
+                for pause, chunk in body:
+                    time.sleep(pause)
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading (size cap)
 
@@ -477,7 +483,8 @@ def test_host_registers_syncs_lists_and_deletes_a_feed(prop, server):
     )
     assert created.status_code == 201, created.json()
     feed = created.json()
-    assert feed["name"] == "Airbnb" and feed["last_synced_at"] is None
+    assert feed["name"] == "Airbnb" and feed["last_synced_at"]  # synced within the request
+    assert feed["sync"] == {"status": "ok", "error": ""} and feed["block_count"] == 3
 
     synced = client.post(f"{feeds_url(prop)}{feed['id']}/sync/")
     assert synced.status_code == 200
@@ -510,13 +517,86 @@ def test_sync_endpoint_reports_a_failing_feed(prop, server):
     assert server.hits == ["/down.ics"]  # on demand: one attempt, no retry loop
 
 
-def test_registering_a_feed_syncs_it_after_commit(prop, server, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_registering_a_feed_syncs_it_within_the_request(
+    prop, server, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         created = client_for(prop.host).post(
             feeds_url(prop), {"url": server.serve("/airbnb.ics", AIRBNB)}
         )
     assert created.status_code == 201
-    assert len(feed_blocks(CalendarFeed.objects.get(pk=created.json()["id"]))) == 3
+    body = created.json()
+    assert body["sync"] == {"status": "ok", "error": ""}
+    assert body["last_synced_at"] and body["last_error"] == "" and body["block_count"] == 3
+    assert len(feed_blocks(CalendarFeed.objects.get(pk=body["id"]))) == 3
+    assert callbacks == []  # nothing left to run after the answer
+
+
+def test_registering_a_failing_feed_says_why(prop, server):
+    created = client_for(prop.host).post(
+        feeds_url(prop), {"url": server.serve("/gone.ics", b"gone", status=404)}
+    )
+    assert created.status_code == 201  # registered: the hourly sync tries again
+    body = created.json()
+    assert body["sync"]["status"] == "error" and "HTTP 404" in body["sync"]["error"]
+    assert "HTTP 404" in body["last_error"] and body["last_synced_at"] is None
+
+
+def hanging(seconds=10):
+    def answer():
+        time.sleep(seconds)
+        return AIRBNB
+
+    return answer
+
+
+def trickling(seconds=10):
+    """Answers at once, then one byte every half second: each read succeeds in time."""
+    return lambda: [(0.5, AIRBNB[i : i + 1]) for i in range(int(seconds * 2))]
+
+
+@pytest.mark.parametrize("answer", [hanging, trickling], ids=["hanging", "trickling"])
+def test_registering_a_feed_that_does_not_answer_in_time_is_202_pending(prop, server, answer):
+    assert ical.first_sync_timeout() == 3
+    url = server.serve("/slow.ics", answer(), **({"Content-Length": None}))
+    started = time.monotonic()
+
+    created = client_for(prop.host).post(feeds_url(prop), {"url": url})
+
+    assert time.monotonic() - started < 4.5  # the 3 s deadline, not the feed's 10 s
+    assert created.status_code == 202, created.json()
+    body = created.json()
+    assert body["sync"] == {"status": "pending", "error": ical.TOO_SLOW}
+    assert body["last_synced_at"] is None and body["block_count"] == 0
+    assert CalendarFeed.objects.filter(pk=body["id"]).exists()
+
+
+def test_sync_now_of_a_hanging_feed_stops_at_the_short_deadline(prop, server, settings):
+    settings.ICAL_FIRST_SYNC_TIMEOUT = 1
+    feed = make_feed(prop, server.serve("/slow.ics", hanging()))
+    started = time.monotonic()
+    response = client_for(prop.host).post(f"{feeds_url(prop)}{feed.pk}/sync/")
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 200
+    assert response.json()["last_error"] == ical.TOO_SLOW
+
+
+@pytest.mark.parametrize("scheme", ["webcal", "WEBCAL", "webcals"])
+def test_webcal_urls_are_registered_as_https(prop, scheme, monkeypatch):
+    fetched = []
+
+    def fetch(url, *, timeout=None):
+        fetched.append(url)
+        return AIRBNB
+
+    monkeypatch.setattr(ical, "fetch_feed", fetch)
+    created = client_for(prop.host).post(
+        feeds_url(prop), {"url": f"{scheme}://calendar.example.com/feed.ics?x=1"}
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["url"] == "https://calendar.example.com/feed.ics?x=1"
+    assert fetched == ["https://calendar.example.com/feed.ics?x=1"]
+    assert created.json()["sync"]["status"] == "ok"
 
 
 def test_other_users_get_404_for_feeds(prop, server):
@@ -573,6 +653,8 @@ def test_bad_feed_urls_are_400(prop, url):
         "http://169.254.169.254/latest/meta-data/",
         "http://[::1]/cal.ics",
         "http://[::ffff:127.0.0.1]/cal.ics",
+        "webcal://127.0.0.1/cal.ics",
+        "webcal://169.254.169.254/latest/meta-data/",
     ],
 )
 def test_private_feed_urls_are_400_when_not_allowed(prop, settings, url):
@@ -583,8 +665,9 @@ def test_private_feed_urls_are_400_when_not_allowed(prop, settings, url):
     assert "public" in response.json()["errors"][0]["detail"]
 
 
-def test_a_public_address_is_accepted_when_private_ones_are_not(prop, settings):
+def test_a_public_address_is_accepted_when_private_ones_are_not(prop, settings, monkeypatch):
     settings.ICAL_ALLOW_PRIVATE_URLS = False
+    monkeypatch.setattr(ical, "fetch_feed", lambda url, *, timeout=None: AIRBNB)  # no network
     response = client_for(prop.host).post(feeds_url(prop), {"url": "https://93.184.215.14/c.ics"})
     assert response.status_code == 201, response.json()
 
@@ -639,8 +722,9 @@ def test_export_lists_holding_bookings_and_blocks_without_guest_data(prop, serve
         hold_expires_at=NOW - timedelta(minutes=1),  # lapsed: no longer holds
     )
     noted = AvailabilityBlock.objects.create(
-        property=prop, start=date(2030, 4, 1), end=date(2030, 4, 3), note="Painting"
-    )
+        property=prop, start=date(2030, 4, 1), end=date(2030, 4, 3), note="Painting",
+        note_public=True,
+    )  # fmt: skip
     plain = AvailabilityBlock.objects.create(
         property=prop, start=date(2030, 4, 10), end=date(2030, 4, 11)
     )
@@ -732,3 +816,146 @@ def test_a_property_has_at_most_ten_feeds(prop, server):
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "too_many_feeds"
     assert CalendarFeed.objects.filter(property=prop).count() == ical.MAX_FEEDS_PER_PROPERTY
+
+
+# --- issue 19: private notes, escaping, recurrence, validators --------------------------------
+
+
+def test_a_manual_block_note_is_private_unless_the_host_marks_it_public(prop):
+    client = client_for(prop.host)
+    blocks = f"/api/v1/properties/{prop.pk}/blocks/"
+    private = client.post(
+        blocks,
+        {"start": "2030-02-01", "end": "2030-02-04", "note": "Joao Silva direct +351 912 345 678"},
+    )
+    public = client.post(
+        blocks,
+        {"start": "2030-03-01", "end": "2030-03-02", "note": "Renovation", "note_public": True},
+    )
+    assert private.status_code == public.status_code == 201
+    assert private.json()["note_public"] is False and public.json()["note_public"] is True
+
+    response = export(prop, prop.ical_token)
+
+    events = events_of(response)
+    assert events[f"parley-block-{private.json()['id']}"]["summary"] == "Not available"
+    assert events[f"parley-block-{public.json()['id']}"]["summary"] == "Renovation"
+    for leaked in (b"Joao", b"Silva", b"351", b"912"):
+        assert leaked not in response.content
+    # The host still reads the note in the owner's block list.
+    assert client.get(blocks).json()[0]["note"] == "Joao Silva direct +351 912 345 678"
+
+
+def test_export_escapes_text_values(prop):
+    prop.title = "Casa; Azul, T2\\Porto\nX-INJECTED:1"
+    prop.save(update_fields=["title"])
+    AvailabilityBlock.objects.create(
+        property=prop, start=date(2030, 2, 1), end=date(2030, 2, 2),
+        note="Closed; windows, doors", note_public=True,
+    )  # fmt: skip
+
+    response = export(prop, prop.ical_token)
+
+    assert response.status_code == 200
+    lines = response.content.decode().split("\r\n")
+    assert "X-WR-CALNAME:Casa\\; Azul\\, T2\\\\Porto\\nX-INJECTED:1" in lines
+    assert not any(line.startswith("X-INJECTED") for line in lines)
+    assert "SUMMARY:Closed\\; windows\\, doors" in lines
+    assert [e["summary"] for e in events_of(response).values()] == ["Closed; windows, doors"]
+
+
+RECURRING = vcal(
+    # Weekly, four times: 1, 8 (moved by an override to 9-11), 15 (EXDATE), 22 Feb; RDATE 1 Apr.
+    "UID:weekly@channel\nDTSTAMP:20300101T000000Z\nSUMMARY:Reserved\n"
+    "DTSTART;VALUE=DATE:20300201\nDTEND;VALUE=DATE:20300203\nRRULE:FREQ=WEEKLY;COUNT=4\n"
+    "EXDATE;VALUE=DATE:20300215\nRDATE;VALUE=DATE:20300401",
+    "UID:weekly@channel\nDTSTAMP:20300101T000000Z\nSUMMARY:Reserved (moved)\n"
+    "RECURRENCE-ID;VALUE=DATE:20300208\nDTSTART;VALUE=DATE:20300209\nDTEND;VALUE=DATE:20300211",
+    # Timed, in New York, every 2nd day until 6 March 00:00 UTC: 1 and 3 March (5 March
+    # 20:00 NY is 01:00 UTC on the 6th, past UNTIL). 20:00 NY is 01:00 the next day in
+    # Lisbon, to 09:00 NY (14:00 Lisbon, past check-out): the night of the 2nd (of the 4th).
+    "UID:ny-weekly@example.com\nDTSTAMP:20300101T000000Z\nSUMMARY:Owner\n"
+    "DTSTART;TZID=America/New_York:20300301T200000\n"
+    "DTEND;TZID=America/New_York:20300302T090000\n"
+    "RRULE:FREQ=DAILY;INTERVAL=2;UNTIL=20300306T000000Z",
+    # Yearly from 2020: only the occurrences from today to the horizon (2032-01-10) count.
+    all_day("yearly@channel", "20200701", "20200703", "Family") + "\nRRULE:FREQ=YEARLY",
+    timezones=NEW_YORK_VTIMEZONE,
+)
+
+
+def test_recurring_events_block_every_occurrence_up_to_the_horizon(prop, server):
+    feed = make_feed(prop, server.serve("/recurring.ics", RECURRING))
+
+    result = ical.feed_sync(feed_id=feed.pk)
+
+    assert result.error == ""
+    assert sorted(v[:2] for v in feed_blocks(feed).values()) == [
+        (date(2030, 2, 1), date(2030, 2, 3)),
+        (date(2030, 2, 9), date(2030, 2, 11)),  # the override of 8 Feb
+        (date(2030, 2, 22), date(2030, 2, 24)),
+        (date(2030, 3, 2), date(2030, 3, 3)),  # 1 March in New York
+        (date(2030, 3, 4), date(2030, 3, 5)),  # 3 March; 5 March is past UNTIL
+        (date(2030, 4, 1), date(2030, 4, 3)),  # RDATE
+        (date(2030, 7, 1), date(2030, 7, 3)),
+        (date(2031, 7, 1), date(2031, 7, 3)),
+    ]
+    days = client_for(prop.host).get(
+        f"/api/v1/properties/{prop.pk}/availability/?start=2030-02-21&end=2030-02-25"
+    )
+    assert [d["status"] for d in days.json()] == ["available", "blocked", "blocked", "available"]
+    again = ical.feed_sync(feed_id=feed.pk)
+    assert (again.created, again.updated, again.deleted) == (0, 0, 0)
+
+
+def test_a_weekly_count_rule_blocks_all_four_weeks(prop, server):
+    body = vcal(
+        all_day("four@channel", "20300204", "20300206", "Reserved") + "\nRRULE:FREQ=WEEKLY;COUNT=4"
+    )
+    feed = make_feed(prop, server.serve("/four.ics", body))
+    ical.feed_sync(feed_id=feed.pk)
+    assert sorted(v[0] for v in feed_blocks(feed).values()) == [
+        date(2030, 2, 4), date(2030, 2, 11), date(2030, 2, 18), date(2030, 2, 25),
+    ]  # fmt: skip
+
+
+def test_a_rule_repeating_more_often_than_daily_is_refused_and_changes_nothing(prop, server):
+    feed = make_feed(prop, server.serve("/feed.ics", AIRBNB))
+    ical.feed_sync(feed_id=feed.pk)
+    before = feed_blocks(feed)
+    server.serve(
+        "/feed.ics",
+        vcal(all_day("x@channel", "20300204", "20300205", "R") + "\nRRULE:FREQ=MINUTELY"),
+    )
+    result = ical.feed_sync(feed_id=feed.pk)
+    assert "more often than daily" in result.error
+    assert feed_blocks(feed) == before
+
+
+def test_export_has_validators_and_answers_304_until_it_changes(prop):
+    booking(prop, date(2030, 2, 1), date(2030, 2, 4))
+    url = f"/api/v1/properties/{prop.pk}/calendar.ics?token={prop.ical_token}"
+    first = APIClient().get(url)
+    assert first.status_code == 200
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert etag.startswith('"') and modified.endswith("GMT")
+
+    same = APIClient().get(url, HTTP_IF_NONE_MATCH=etag)
+    assert same.status_code == 304 and same.content == b""
+    assert same["ETag"] == etag
+    assert APIClient().get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    assert APIClient().get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+    # A change within the same second still moves both validators.
+    block = AvailabilityBlock.objects.create(
+        property=prop, start=date(2030, 3, 1), end=date(2030, 3, 2)
+    )
+    changed = APIClient().get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert APIClient().get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 200
+    assert changed["Last-Modified"] != modified
+    # ... and so does a removal.
+    block.delete()
+    removed = APIClient().get(url, HTTP_IF_NONE_MATCH=changed["ETag"])
+    assert removed.status_code == 200 and removed.content == first.content
+    assert APIClient().get(url, HTTP_IF_MODIFIED_SINCE=changed["Last-Modified"]).status_code == 200
