@@ -2,6 +2,7 @@
 
 import posixpath
 import secrets
+import unicodedata
 import uuid
 from decimal import Decimal
 
@@ -33,6 +34,24 @@ class StayKind(models.TextChoices):
     STANDARD = "standard", "Standard (nightly)"
     WITH_MEALS = "with_meals", "With meals"
     PAYING_GUEST = "paying_guest", "Paying guest (monthly)"
+
+
+def fold_text(text: str) -> str:
+    """``text`` as search compares it: without accents (combining marks dropped after
+    compatibility decomposition) and case-folded, so "SÃO Paulo" and "sao paulo" are
+    the same and "ÓTIMA" contains "ótima". Stored in the ``*_folded`` columns and
+    applied to a search's input, the same on every database."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFKC", stripped.casefold())
+
+
+#: Searchable columns and the folded copy search reads (``Property.save()`` keeps them).
+FOLDED_COLUMNS = {
+    "title": "title_folded",
+    "city": "city_folded",
+    "description": "description_folded",
+}
 
 
 def _new_ical_token() -> str:
@@ -178,6 +197,11 @@ class Property(models.Model):
     review_count = models.PositiveIntegerField(default=0)
     rating_categories = models.JSONField(default=dict, blank=True)
 
+    # fold_text() of title, city and description, for search (set by save()).
+    title_folded = models.CharField(max_length=120, blank=True, default="", editable=False)
+    city_folded = models.CharField(max_length=100, blank=True, default="", editable=False)
+    description_folded = models.TextField(blank=True, default="", editable=False)
+
     ical_token = models.CharField(max_length=64, default=_new_ical_token, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,11 +219,16 @@ class Property(models.Model):
             # Newest first: prop_created_cover (migration 0008) on PostgreSQL, an index
             # that also holds the columns a search checks and shows.
             models.Index(fields=["host", "status"], name="prop_host"),
-            # city__iexact compiles to UPPER(city) = UPPER(%s): index that expression.
+            # search's city filter: city_folded = fold_text(input), by price or newest
+            # first (the commonest search: a city, dates, newest first; migration 0011)
             models.Index(
-                Upper("city"),
-                "base_nightly_price",
-                name="prop_city_upper_published",
+                fields=["city_folded", "base_nightly_price"],
+                name="prop_city_folded_published",
+                condition=Q(status="published"),
+            ),
+            models.Index(
+                fields=["city_folded", "-created_at", "-id"],
+                name="prop_city_folded_created_pub",
                 condition=Q(status="published"),
             ),
         ]
@@ -272,6 +301,15 @@ class Property(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Draft {self.pk}"
+
+    def save(self, *args, **kwargs):
+        for column, folded in FOLDED_COLUMNS.items():
+            setattr(self, folded, fold_text(getattr(self, column)))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            touched = [FOLDED_COLUMNS[c] for c in FOLDED_COLUMNS if c in update_fields]
+            kwargs["update_fields"] = [*update_fields, *touched]
+        super().save(*args, **kwargs)
 
 
 class StayType(models.Model):

@@ -31,6 +31,65 @@ def property_today(prop: Property, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(ZoneInfo(prop.timezone or "UTC")).date()
 
 
+def bookable_window(prop: Property, now: datetime | None = None) -> tuple[date, date]:
+    """``(first, last)``: the first check-in day the listing takes (its today plus its
+    advance notice) and the last check-out day (its today plus
+    ``BOOKING_MAX_ADVANCE_DAYS``). The one definition that the quote, bookings, search
+    and the availability calendar share."""
+    today = property_today(prop, now)
+    return (
+        today + timedelta(days=prop.advance_notice_days),
+        today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS),
+    )
+
+
+def min_nights_for(prop: Property, stay_type: str) -> int:
+    """The shortest stay the listing takes for ``stay_type`` (a paying guest stays at
+    least ``PAYING_GUEST_MIN_NIGHTS``)."""
+    if stay_type == StayKind.PAYING_GUEST:
+        return max(prop.min_nights, PAYING_GUEST_MIN_NIGHTS)
+    return prop.min_nights
+
+
+def check_stay(
+    prop: Property,
+    *,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str,
+    offered,
+    now: datetime | None = None,
+) -> None:
+    """The listing's rules for a stay, raising :class:`QuoteError` (the codes of the
+    module docstring but ``meals_not_offered``). ``offered``: the kinds of stay the
+    listing offers. Quote, booking and search all decide with this function."""
+    nights = (check_out - check_in).days
+    today = property_today(prop, now)
+    if nights < 1:
+        raise QuoteError("Check-out must be after check-in.", code="invalid_dates")
+    if check_in < today:
+        raise QuoteError("Check-in cannot be in the past.", code="past_dates")
+    first, last = bookable_window(prop, now)
+    if check_out > last:
+        raise QuoteError("Dates can be at most two years ahead.", code="too_far_ahead")
+    if check_in < first:
+        raise QuoteError(
+            f"This host needs {prop.advance_notice_days} days of notice.", code="advance_notice"
+        )
+    if guests < 1:
+        raise QuoteError("At least one guest.", code="invalid_guests")
+    if guests > prop.max_guests:
+        raise QuoteError(f"At most {prop.max_guests} guests.", code="too_many_guests")
+    if stay_type not in offered:
+        raise QuoteError("This stay type is not offered here.", code="stay_type_not_offered")
+    min_nights = min_nights_for(prop, stay_type)
+    if nights < min_nights:
+        raise QuoteError(f"The minimum stay is {min_nights} nights.", code="min_nights")
+    if nights > prop.max_nights:
+        raise QuoteError(f"The maximum stay is {prop.max_nights} nights.", code="max_nights")
+
+
 def quote_for_stay(
     *,
     property: Property,
@@ -48,32 +107,11 @@ def quote_for_stay(
     it themselves, under the property lock, after expiring lapsed holds).
     """
     prop = property
-    nights = (check_out - check_in).days
-    today = property_today(prop, now)
-    if nights < 1:
-        raise QuoteError("Check-out must be after check-in.", code="invalid_dates")
-    if check_in < today:
-        raise QuoteError("Check-in cannot be in the past.", code="past_dates")
-    if check_out > today + timedelta(days=settings.BOOKING_MAX_ADVANCE_DAYS):
-        raise QuoteError("Dates can be at most two years ahead.", code="too_far_ahead")
-    if check_in < today + timedelta(days=prop.advance_notice_days):
-        raise QuoteError(
-            f"This host needs {prop.advance_notice_days} days of notice.", code="advance_notice"
-        )
-    if guests < 1:
-        raise QuoteError("At least one guest.", code="invalid_guests")
-    if guests > prop.max_guests:
-        raise QuoteError(f"At most {prop.max_guests} guests.", code="too_many_guests")
     offered = {s.kind: s for s in prop.stay_types.all()}
-    if stay_type not in offered:
-        raise QuoteError("This stay type is not offered here.", code="stay_type_not_offered")
-    min_nights = prop.min_nights
-    if stay_type == StayKind.PAYING_GUEST:
-        min_nights = max(min_nights, PAYING_GUEST_MIN_NIGHTS)
-    if nights < min_nights:
-        raise QuoteError(f"The minimum stay is {min_nights} nights.", code="min_nights")
-    if nights > prop.max_nights:
-        raise QuoteError(f"The maximum stay is {prop.max_nights} nights.", code="max_nights")
+    check_stay(
+        prop, check_in=check_in, check_out=check_out, guests=guests, stay_type=stay_type,
+        offered=offered, now=now,
+    )  # fmt: skip
     spec = offered[stay_type]
     chosen = _chosen_meals(meals or {}, spec, stay_type)
     if check_availability:
@@ -95,6 +133,43 @@ def quote_for_stay(
             stay_type=stay_type, currency=prop.currency, rates=rates,
         )
     )  # fmt: skip
+
+
+def quote_for_search(
+    prop: Property,
+    *,
+    offered: dict,
+    rates: tuple,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    stay_type: str | None,
+    now: datetime | None = None,
+) -> tuple[str, pricing.Quote] | None:
+    """What a search result shows for a stay: the stay type and its quote, exactly as
+    :func:`quote_for_stay` (without meals) would give it, or ``None`` where the quote
+    refuses the stay. Without ``stay_type``, the cheapest of the listing's stay types
+    that quotes. ``offered`` and ``rates`` (``pricing.Rate``s covering the stay) are
+    loaded by the caller for many listings at once; availability is the caller's."""
+    best = None
+    for kind in [stay_type] if stay_type else sorted(offered):
+        try:
+            check_stay(
+                prop, check_in=check_in, check_out=check_out, guests=guests, stay_type=kind,
+                offered=offered, now=now,
+            )  # fmt: skip
+        except QuoteError:
+            continue
+        quote = pricing.quote(
+            _price_input(
+                prop, offered[kind], check_in=check_in, check_out=check_out, guests=guests,
+                meals=(), stay_type=kind, currency=prop.currency,
+                rates=() if kind == StayKind.PAYING_GUEST else rates,
+            )
+        )  # fmt: skip
+        if best is None or quote.total < best[1].total:
+            best = (kind, quote)
+    return best
 
 
 def quote_at_nightly(

@@ -246,6 +246,9 @@ class PropertyCardListSerializer(serializers.ListSerializer):
             elif name in _CARD_DECIMALS:
                 column, places = _CARD_DECIMALS[name]
                 card[name] = _decimal(row[column], places)
+            elif name in STAY_PRICE_FIELDS:  # set by a search with dates, else None
+                value = row.get(name)
+                card[name] = None if value is None else str(value)
             else:
                 card[name] = row[name]
         return card
@@ -293,6 +296,11 @@ class PropertyListSerializer(serializers.ModelSerializer):
     rating = serializers.DecimalField(
         source="rating_avg", max_digits=3, decimal_places=2, read_only=True, allow_null=True
     )
+    # With dates (search): the stay type priced, the quote's total for the dates (without
+    # meals) in the currency's minor units, and that total over the nights. Else null.
+    stay_type = serializers.SerializerMethodField()
+    stay_total = serializers.SerializerMethodField()
+    nightly_average = serializers.SerializerMethodField()
 
     class Meta:
         model = Property
@@ -313,6 +321,9 @@ class PropertyListSerializer(serializers.ModelSerializer):
             "rating",
             "review_count",
             "cover",
+            "stay_type",
+            "stay_total",
+            "nightly_average",
         )
 
     @classmethod
@@ -328,6 +339,21 @@ class PropertyListSerializer(serializers.ModelSerializer):
     def get_cover(self, prop) -> dict | None:
         return _cover(prop)
 
+    def get_stay_type(self, prop) -> str | None:
+        return getattr(prop, "stay_type", None)
+
+    def get_stay_total(self, prop) -> str | None:
+        value = getattr(prop, "stay_total", None)
+        return None if value is None else str(value)
+
+    def get_nightly_average(self, prop) -> str | None:
+        value = getattr(prop, "nightly_average", None)
+        return None if value is None else str(value)
+
+
+#: Card fields a search with dates fills (``properties.search.search_page``).
+STAY_PRICE_FIELDS = ("stay_type", "stay_total", "nightly_average")
+
 
 class PropertyDetailSerializer(PropertyListSerializer):
     photos = PhotoSerializer(many=True, read_only=True)
@@ -339,7 +365,7 @@ class PropertyDetailSerializer(PropertyListSerializer):
     class Meta(PropertyListSerializer.Meta):
         list_serializer_class = serializers.ListSerializer
         fields = (
-            *PropertyListSerializer.Meta.fields,
+            *(f for f in PropertyListSerializer.Meta.fields if f not in STAY_PRICE_FIELDS),
             "status",
             "description",
             "neighbourhood",

@@ -13,7 +13,7 @@ from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
 from properties.pagination import LookaheadPagination
-from properties.search import SearchParams, SearchResults
+from properties.search import SearchParams, search_page
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:
@@ -43,8 +43,13 @@ class PropertyListCreateView(generics.GenericAPIView):
     )
     def get(self, request):
         params = _valid(SearchParams, request.query_params)
-        results = SearchResults(params, columns=s.PropertyListSerializer.columns())
-        page = self.paginate_queryset(results)
+        columns = s.PropertyListSerializer.columns()
+
+        def search(*, start, size, published_before):
+            terms = {**params, "published_before": published_before}
+            return search_page(terms, columns=columns, start=start, size=size)
+
+        page = self.paginator.paginate_search(search, request)
         return self.get_paginated_response(s.PropertyListSerializer(page, many=True).data)
 
     @extend_schema(
