@@ -13,6 +13,17 @@ def minor_digits(currency: str) -> int:
     return _MINOR_DIGITS.get(currency.upper(), 2)
 
 
+def format_amount(amount: Decimal | str | int, currency: str) -> str:
+    """``amount`` as the API writes it: fixed point with the currency's minor unit
+    ("0.00" for EUR, "1000" for JPY, "1.250" for BHD)."""
+    return format(quantize(Decimal(amount), currency), "f")
+
+
+def has_more_decimals(amount: Decimal, currency: str) -> bool:
+    """Whether ``amount`` has digits below the currency's minor unit (999.50 in JPY)."""
+    return Decimal(amount) != Decimal(amount).quantize(Decimal(1).scaleb(-minor_digits(currency)))
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round half up to the currency's minor unit (cents for EUR, yen for JPY)."""
     exponent = Decimal(1).scaleb(-minor_digits(currency))

@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from negotiation.models import Event, Negotiation, NegotiationStatus, Offer, ReadState
+from negotiation.models import Event, Negotiation, NegotiationStatus, Offer, ReadState, Side
 
 
 def negotiations_for_user(*, user: User, role: str = "", status: str = "") -> QuerySet:
@@ -68,19 +68,43 @@ def effective_status(negotiation: Negotiation, now=None) -> str:
     return negotiation.status
 
 
-def offer_counts(*, property_ids: list[int], start: date, end: date) -> dict[int, dict]:
-    """Offers received (from guests) and negotiations accepted per property, for analytics."""
-    rows = (
-        Negotiation.objects.filter(
-            property_id__in=property_ids, check_in__lt=end, check_out__gt=start
-        )
-        .values("property_id")
-        .annotate(
-            received=Count("offers", filter=Q(offers__side="guest")),
-            accepted=Count("pk", filter=Q(status=NegotiationStatus.ACCEPTED), distinct=True),
-        )
+def offer_counts(*, property_ids: list[int], start: date, end: date) -> dict[tuple[int, str], dict]:
+    """Negotiation figures per (property, currency) for host analytics (docs/analytics.md):
+    negotiations whose stay meets ``[start, end)``, those whose booking is confirmed or
+    completed, the guests' offers in them, and the negotiations that ended with a guest's
+    offer accepted (by the host or the host's auto-accept price; not a host counter the
+    guest accepted: the ``offer.accepted`` event records whose offer it was)."""
+    negotiations = Negotiation.objects.filter(
+        property_id__in=property_ids, check_in__lt=end, check_out__gt=start
     )
-    return {
-        row["property_id"]: {"offers_received": row["received"], "offers_accepted": row["accepted"]}
-        for row in rows
+    guest_accepted = Event.objects.filter(
+        negotiation=OuterRef("pk"), type="offer.accepted", data__side=Side.GUEST
+    )
+    rows = negotiations.values("property_id", "currency").annotate(
+        negotiations=Count("pk", distinct=True),
+        negotiations_booked=Count(
+            "pk", filter=Q(booking__status__in=("confirmed", "completed")), distinct=True
+        ),
+        offers_accepted=Count(
+            "pk",
+            filter=Q(status=NegotiationStatus.ACCEPTED) & Q(Exists(guest_accepted)),
+            distinct=True,
+        ),
+    )
+    received = (
+        negotiations.filter(offers__side=Side.GUEST)
+        .values("property_id", "currency")
+        .annotate(n=Count("offers"))
+    )
+    counts = {
+        (r["property_id"], r["currency"]): {
+            "negotiations": r["negotiations"],
+            "negotiations_booked": r["negotiations_booked"],
+            "offers_received": 0,
+            "offers_accepted": r["offers_accepted"],
+        }
+        for r in rows
     }
+    for r in received:
+        counts[(r["property_id"], r["currency"])]["offers_received"] = r["n"]
+    return counts

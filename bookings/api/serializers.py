@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
 from bookings.selectors import effective_status
+from config.money import format_amount
 
 MEAL_KEYS = ("breakfast", "lunch", "dinner")
 
@@ -184,22 +185,40 @@ class AnalyticsParamsSerializer(serializers.Serializer):
 
 
 class AnalyticsRowSerializer(serializers.Serializer):
+    """One currency's figures (docs/analytics.md); amounts in that currency's minor unit."""
+
     property = serializers.IntegerField(required=False)
     title = serializers.CharField(required=False)
-    currency = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
     open_nights = serializers.IntegerField()
     booked_nights = serializers.IntegerField()
     occupancy = serializers.FloatField()
-    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
-    average_daily_rate = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    revenue = serializers.CharField()
+    stay_revenue = serializers.CharField()
+    cancellation_revenue = serializers.CharField()
+    average_daily_rate = serializers.CharField(allow_null=True)
+    negotiated_discount = serializers.CharField()
     bookings = serializers.IntegerField()
     cancellations = serializers.IntegerField()
+    negotiations = serializers.IntegerField()
+    negotiations_booked = serializers.IntegerField()
+    negotiation_conversion = serializers.FloatField(allow_null=True)
     offers_received = serializers.IntegerField()
     offers_accepted = serializers.IntegerField()
+
+    MONEY = ("revenue", "stay_revenue", "cancellation_revenue", "average_daily_rate",
+             "negotiated_discount")  # fmt: skip
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in self.MONEY:
+            if instance[name] is not None:
+                data[name] = format_amount(instance[name], instance["currency"])
+        return data
 
 
 class AnalyticsSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    overall = AnalyticsRowSerializer()
+    overall = AnalyticsRowSerializer(many=True, help_text="One row per currency.")
     properties = AnalyticsRowSerializer(many=True)
