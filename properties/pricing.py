@@ -128,7 +128,7 @@ def quote(data: PriceInput) -> Quote:
         if discount:
             items.append(LineItem("discount", label, -discount))
 
-    meals_total = Decimal(0)
+    meals_total = q(Decimal(0))  # "0.00", as every amount: the currency's minor unit
     for meal in MEALS:
         if meal in data.meals:
             amount = q(data.meal_prices[meal] * data.guests * nights)

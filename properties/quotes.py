@@ -121,11 +121,10 @@ def quote_for_stay(
             raise DatesUnavailable()
     rates = ()
     if stay_type != StayKind.PAYING_GUEST:
-        rates = tuple(
-            pricing.Rate(r.start, r.end, r.nightly_price)
-            for r in SeasonalRate.objects.filter(
-                property=prop, start__lt=check_out, end__gt=check_in
-            )
+        rates = stay_type_rates(
+            offered.values(),
+            spec,
+            SeasonalRate.objects.filter(property=prop, start__lt=check_out, end__gt=check_in),
         )
     return pricing.quote(
         _price_input(
@@ -170,6 +169,16 @@ def quote_for_search(
         if best is None or quote.total < best[1].total:
             best = (kind, quote)
     return best
+
+
+def stay_type_rates(stay_types, spec, seasonal_rates) -> tuple[pricing.Rate, ...]:
+    """The seasonal rates as ``spec``'s nightly prices. A seasonal rate is the price of the
+    listing's cheapest nightly stay type for its nights; every other stay type keeps its
+    difference to that one (standard 120, with meals 150, a rate of 200: 200 and 230).
+    Paying guests pay their monthly price whatever the season (docs/api.md)."""
+    nightly = [s.nightly_price for s in stay_types if s.nightly_price is not None]
+    gap = spec.nightly_price - min(nightly) if nightly and spec.nightly_price else Decimal(0)
+    return tuple(pricing.Rate(r.start, r.end, r.nightly_price + gap) for r in seasonal_rates)
 
 
 def quote_at_nightly(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import EmailUnverified
 from config.errors import ConflictError
+from config.money import has_more_decimals, minor_digits
 from properties.errors import (
     CalendarDateError,
     CurrencyLocked,
@@ -123,8 +124,32 @@ def _validate_invariants(prop: Property, stay_types: list[dict]) -> None:
             errors["auto_accept_nightly_price"] = "Auto-accept must be below the nightly price."
         if floor is not None and floor >= list_price:
             errors["floor_nightly_price"] = "The floor must be below the nightly price."
+    errors.update(_too_precise(prop, stay_types))
     if errors:
         raise field_errors(errors)
+
+
+_PRICE_FIELDS = ("cleaning_fee", "floor_nightly_price", "auto_accept_nightly_price")
+_STAY_TYPE_PRICES = ("nightly_price", "monthly_price", "breakfast_price", "lunch_price",
+                     "dinner_price")  # fmt: skip
+
+
+def _too_precise(prop: Property, stay_types: list[dict]) -> dict[str, str]:
+    """Prices with more decimals than the listing's currency has (999.50 in JPY): refused,
+    never rounded behind the host's back."""
+    digits = minor_digits(prop.currency)
+    message = f"{prop.currency} amounts have at most {digits} decimals."
+    errors = {
+        name: message
+        for name in _PRICE_FIELDS
+        if getattr(prop, name) is not None and has_more_decimals(getattr(prop, name), prop.currency)
+    }
+    for spec in stay_types:
+        for name in _STAY_TYPE_PRICES:
+            value = spec.get(name)
+            if value is not None and has_more_decimals(value, prop.currency):
+                errors[f"stay_types.{spec['kind']}.{name}"] = message
+    return errors
 
 
 def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
@@ -399,6 +424,11 @@ def rate_create(*, prop: Property, start: date, end: date, nightly_price: Decima
     """A nightly price for ``[start, end)``; refused (409 rate_overlap) over another rate."""
     prop = _lock_writable(prop)
     _check_calendar_range(prop, start, end)
+    if has_more_decimals(nightly_price, prop.currency):
+        digits = minor_digits(prop.currency)
+        raise field_errors(
+            {"nightly_price": f"{prop.currency} amounts have at most {digits} decimals."}
+        )
     if SeasonalRate.objects.filter(property=prop, start__lt=end, end__gt=start).exists():
         raise RateOverlap()
     return SeasonalRate.objects.create(
