@@ -138,7 +138,7 @@ def test_archiving_ends_negotiations_releases_holds_and_tells_each_guest(
         emails = [m for m in mail.outbox if guest.email in m.to]
         assert len(emails) == 1, name
         assert "archived" in emails[0].body, (name, emails[0].body)
-    assert prop.title in [m for m in mail.outbox if guests["negotiating"].email in m.to][0].body
+    assert prop.title in next(m for m in mail.outbox if guests["negotiating"].email in m.to).body
     # the host archived: no notification of their own act
     assert not Notification.objects.filter(user=host, kind="negotiation.listing_archived")
 
