@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.debug import SafeExceptionReporterFilter
+from django.views.decorators.csrf import csrf_exempt
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -154,6 +155,18 @@ def handler403(request, exception=None):
 
 def handler404(request, exception=None):
     return json_error(404, "not_found", "Not found.")
+
+
+@csrf_exempt
+def unknown_api_path(request, *args, **kwargs):
+    """Any method to a path under ``/api/`` that names nothing: 404 ``not_found``.
+
+    Exempt from ``CsrfViewMiddleware``, which would otherwise answer a write to it with
+    403 ``csrf_failed`` before the 404 (even with a Bearer token). Nothing is done here,
+    so there is nothing to forge; the API's own views check CSRF themselves on
+    cookie-authenticated writes (accounts/authentication.py).
+    """
+    return handler404(request)
 
 
 def handler500(request):

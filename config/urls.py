@@ -23,8 +23,9 @@ urlpatterns = [
     # Swagger UI and ReDoc from this server's own static files, under their own CSP.
     path("api/docs/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
-    # Unknown API paths answer in the API's error shape, even with DEBUG on.
-    re_path(r"^api/", errors.handler404),
+    # Unknown API paths answer in the API's error shape, even with DEBUG on, whatever the
+    # method: 404 not_found, not a CSRF failure.
+    re_path(r"^api/", errors.unknown_api_path),
     # The browser client (hash routes), after the API so it never shadows it.
     path("", include("config.web.urls")),
 ]

@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException
 from accounts.permissions import EmailUnverified
 from config.consumers import AsyncJsonConsumer
 from config.errors import REDIS_OUTAGE, ServiceUnavailable, is_outage
+from config.fields import has_control_characters
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
 from negotiation.models import Negotiation
@@ -305,4 +306,6 @@ def _text(value, *, required: bool) -> str:
         raise _BadField("Text of 1 to 2,000 characters is required.")
     if "\x00" in value:  # PostgreSQL cannot store it; REST refuses it too (fuzz-found)
         raise _BadField("Text may not contain NUL characters.")
-    return value
+    if has_control_characters(value, multiline=True):  # as REST (config/fields.py)
+        raise _BadField("Control characters other than line breaks and tabs are not allowed.")
+    return value.replace("\r\n", "\n").replace("\r", "\n")

@@ -77,10 +77,5 @@ def filter_failure(ctx, failure, case, response):
     """Drop failures that are not the application's, or known and reported."""
     if case is None or response is None:
         return True
-    # daphne (Twisted) answers a multipart body without any part with a bare 400 (no body,
-    # no Content-Type) before Django sees the request (docs/robustness.md).
-    bare_400 = response.status_code == 400 and not response.content
-    if bare_400 and (case.media_type or "").startswith("multipart/"):
-        return False
     known = (case.method.upper(), case.operation.path, response.status_code) in KNOWN_BUGS
     return not known or os.environ.get("FUZZ_STRICT") == "1"

@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import IdentityDocument, User
+from config.fields import MultiLineCharField, SingleLineCharField
 from config.images import ImageUploadField, clean_image_upload
 
 
@@ -34,12 +35,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = SingleLineCharField(max_length=150, required=False, allow_blank=True)
+    last_name = SingleLineCharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.RegexField(r"^\+?[0-9 ()-]{5,31}$", required=False, allow_blank=True)
-    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    bio = MultiLineCharField(max_length=2000, required=False, allow_blank=True)
     languages = serializers.ListField(
-        child=serializers.CharField(max_length=35), max_length=20, required=False
+        child=SingleLineCharField(max_length=35), max_length=20, required=False
     )
     avatar = ImageUploadField(required=False)
 
@@ -50,8 +51,8 @@ class ProfileUpdateSerializer(serializers.Serializer):
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = SingleLineCharField(max_length=150, required=False, allow_blank=True)
+    last_name = SingleLineCharField(max_length=150, required=False, allow_blank=True)
 
 
 class TokenObtainSerializer(serializers.Serializer):

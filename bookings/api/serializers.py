@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
 from bookings.selectors import effective_status
+from config.fields import DecimalField, MultiLineCharField, SingleLineCharField
 from config.money import format_amount
 
 MEAL_KEYS = ("breakfast", "lunch", "dinner")
@@ -33,7 +34,7 @@ class BookingCreateSerializer(serializers.Serializer):
     payment_token = serializers.CharField(max_length=128, required=False, allow_blank=True)
     # The quote the guest saw: a different price by now is 409 price_changed (optional;
     # without it the booking is made at whatever the price is, as before).
-    expected_total = serializers.DecimalField(
+    expected_total = DecimalField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False
     )
     expected_currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)
@@ -51,7 +52,7 @@ class PaySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    reason = SingleLineCharField(max_length=255, required=False, allow_blank=True)
 
 
 class RefundSerializer(serializers.Serializer):
@@ -142,7 +143,7 @@ class ReviewCreateSerializer(serializers.Serializer):
     location = _rating(required=False)
     check_in = _rating(required=False)
     value = _rating(required=False)
-    text = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    text = MultiLineCharField(max_length=5000, required=False, allow_blank=True)
 
 
 class ReviewSerializer(serializers.Serializer):
@@ -167,7 +168,7 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class ReplySerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=2000)
+    text = MultiLineCharField(max_length=2000)
 
 
 class AnalyticsParamsSerializer(serializers.Serializer):

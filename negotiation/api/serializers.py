@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from bookings.api.serializers import MealsField
+from config.fields import DecimalField, MultiLineCharField
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.selectors import effective_status
 
@@ -16,8 +17,8 @@ class NegotiationOpenSerializer(serializers.Serializer):
     guests = serializers.IntegerField(min_value=1, max_value=100)
     stay_type = serializers.CharField(max_length=16)
     meals = MealsField(required=False)
-    amount = serializers.DecimalField(**AMOUNT, required=False)
-    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    amount = DecimalField(**AMOUNT, required=False)
+    message = MultiLineCharField(max_length=2000, required=False, allow_blank=True)
 
     def validate(self, attrs):
         if attrs["check_out"] <= attrs["check_in"]:
@@ -33,12 +34,12 @@ class NegotiationOpenSerializer(serializers.Serializer):
 
 
 class OfferInSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**AMOUNT)
-    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    amount = DecimalField(**AMOUNT)
+    message = MultiLineCharField(max_length=2000, required=False, allow_blank=True)
 
 
 class MessageInSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=2000)
+    body = MultiLineCharField(max_length=2000)
 
 
 class ReadInSerializer(serializers.Serializer):

@@ -1,11 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.views import validated
 from notifications import selectors, services
+from notifications.emails import TEMPLATES
 from notifications.models import Notification, NotificationPreference
 
 
@@ -38,13 +40,21 @@ class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
 
 
+class RequiredBooleanField(serializers.BooleanField):
+    """A boolean that must be given, in a form body too (DRF reads a missing form boolean
+    as an unticked checkbox: false)."""
+
+    default_empty_html = empty
+
+
 class PreferenceSerializer(serializers.ModelSerializer):
-    kind = serializers.RegexField(r"^[a-z_.]{3,60}$")
+    # Only kinds that send an email have an email preference; any other is a 400.
+    kind = serializers.ChoiceField(choices=sorted(TEMPLATES))
+    email = RequiredBooleanField()  # the model default is not a preference
 
     class Meta:
         model = NotificationPreference
         fields = ("kind", "email")
-        extra_kwargs = {"email": {"required": True}}  # the model default is not a preference
 
 
 class NotificationListView(generics.ListAPIView):

@@ -2,11 +2,11 @@
 
 import functools
 import inspect
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.storage import FileSystemStorage
 from django.utils.encoding import filepath_to_uri
-from rest_framework import serializers
+
+from config.fields import RoundedDecimalField
 
 
 def _has_variants(storage) -> bool:
@@ -60,10 +60,6 @@ def file_url(storage, name: str) -> str:
 _DOT_SEGMENTS = frozenset({"", ".", ".."})  # what urljoin resolves or drops
 
 
-class CoordinateField(serializers.DecimalField):
-    """Degrees, rounded half up to 6 decimals (about 0.1 m) instead of refusing more."""
-
-    def validate_precision(self, value):
-        return super().validate_precision(
-            value.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
-        )
+class CoordinateField(RoundedDecimalField):
+    """Degrees, rounded half up to 6 decimals (about 0.1 m) instead of refusing more;
+    a number too large to round (``1e22``) is a 400, not a 500 (config/fields.py)."""

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.fields import DecimalField, MultiLineCharField, SingleLineCharField
 from config.images import ImageUploadField, clean_image_upload
 from properties.api.fields import CoordinateField, image_urls, image_urls_of
 from properties.location import approximate_point
@@ -37,8 +38,8 @@ IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 class StayTypeSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=StayKind.choices)
-    nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
-    monthly_price = serializers.DecimalField(
+    nightly_price = DecimalField(**PRICE, required=False, allow_null=True)
+    monthly_price = DecimalField(
         max_digits=12,
         decimal_places=2,
         min_value=1,
@@ -46,9 +47,9 @@ class StayTypeSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
     )
-    breakfast_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
-    lunch_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
-    dinner_price = serializers.DecimalField(**MEAL, required=False, allow_null=True)
+    breakfast_price = DecimalField(**MEAL, required=False, allow_null=True)
+    lunch_price = DecimalField(**MEAL, required=False, allow_null=True)
+    dinner_price = DecimalField(**MEAL, required=False, allow_null=True)
 
     def validate(self, attrs):
         kind = attrs.get("kind")
@@ -74,12 +75,12 @@ class StayTypeSerializer(serializers.Serializer):
 class PropertyWriteSerializer(serializers.Serializer):
     """Create/PATCH body: any subset while drafting (DESIGN.md section 4)."""
 
-    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    title = SingleLineCharField(max_length=120, required=False, allow_blank=True)
+    description = MultiLineCharField(max_length=10_000, required=False, allow_blank=True)
     property_type = serializers.ChoiceField(choices=PropertyType.choices, required=False)
-    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    neighbourhood = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    address = SingleLineCharField(max_length=255, required=False, allow_blank=True)
+    neighbourhood = SingleLineCharField(max_length=100, required=False, allow_blank=True)
+    city = SingleLineCharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
     latitude = CoordinateField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
@@ -96,10 +97,10 @@ class PropertyWriteSerializer(serializers.Serializer):
     max_guests = serializers.IntegerField(min_value=1, max_value=50, required=False)
     bedrooms = serializers.IntegerField(min_value=0, max_value=50, required=False)
     beds = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    bathrooms = serializers.DecimalField(
+    bathrooms = DecimalField(
         max_digits=3, decimal_places=1, min_value=0, max_value=50, required=False
     )
-    house_rules = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    house_rules = MultiLineCharField(max_length=5000, required=False, allow_blank=True)
     check_in_time = serializers.TimeField(required=False)
     check_out_time = serializers.TimeField(required=False)
     min_nights = serializers.IntegerField(min_value=1, max_value=730, required=False)
@@ -110,19 +111,19 @@ class PropertyWriteSerializer(serializers.Serializer):
     )
     instant_book = serializers.BooleanField(required=False)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)
-    cleaning_fee = serializers.DecimalField(**MONEY, required=False)
-    weekly_discount_percent = serializers.DecimalField(
+    cleaning_fee = DecimalField(**MONEY, required=False)
+    weekly_discount_percent = DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=99, required=False
     )
-    monthly_discount_percent = serializers.DecimalField(
+    monthly_discount_percent = DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=99, required=False
     )
     amenities = serializers.ListField(
         child=serializers.SlugField(max_length=40), max_length=100, required=False
     )
     accepts_offers = serializers.BooleanField(required=False)
-    floor_nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
-    auto_accept_nightly_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    floor_nightly_price = DecimalField(**PRICE, required=False, allow_null=True)
+    auto_accept_nightly_price = DecimalField(**PRICE, required=False, allow_null=True)
     stay_types = StayTypeSerializer(many=True, required=False)
 
     def validate_timezone(self, value: str) -> str:
@@ -163,7 +164,7 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 class PhotoUploadSerializer(serializers.Serializer):
     image = ImageUploadField()
-    caption = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    caption = SingleLineCharField(max_length=200, required=False, allow_blank=True)
 
     def validate_image(self, value):
         value, image_format = clean_image_upload(value, max_bytes=settings.PHOTO_MAX_BYTES)
@@ -460,7 +461,7 @@ class AvailabilityParamsSerializer(DateRangeSerializer):
 
 
 class BlockWriteSerializer(DateRangeSerializer):
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    note = SingleLineCharField(max_length=200, required=False, allow_blank=True)
     # Private unless true: the iCal export shows a private note as "Not available".
     note_public = serializers.BooleanField(required=False, default=False)
 
@@ -472,7 +473,7 @@ class RateSerializer(serializers.ModelSerializer):
 
 
 class RateWriteSerializer(DateRangeSerializer):
-    nightly_price = serializers.DecimalField(**PRICE)
+    nightly_price = DecimalField(**PRICE)
 
 
 class QuoteParamsSerializer(serializers.Serializer):
