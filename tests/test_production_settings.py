@@ -76,6 +76,18 @@ def test_cookies_are_secure(production):
     assert production["JWT_COOKIE_SAMESITE"] in {"Lax", "Strict"}
 
 
+@pytest.mark.parametrize(("value", "secure"), [("false", False), ("0", False), ("true", True)])
+def test_jwt_cookie_secure_can_be_set_in_production_as_the_readme_says(value, secure):
+    """README: ``JWT_COOKIE_SECURE`` is ``true`` in production unless set (issue 20: it was
+    hard-coded). The CSRF cookie follows it: the browser client needs both."""
+    result = _run("-c", "import django; django.setup()\n" + SCRIPT, JWT_COOKIE_SECURE=value)
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout.strip().splitlines()[-1])
+    assert settings["JWT_COOKIE_SECURE"] is secure
+    assert settings["CSRF_COOKIE_SECURE"] is secure
+    assert settings["SESSION_COOKIE_SECURE"] is True
+
+
 def test_cors_allows_credentials_only_from_the_listed_origins(production):
     assert production["CORS_ALLOWED_ORIGINS"] == ["https://app.parley.example.com"]
     assert production["CORS_ALLOW_CREDENTIALS"] is True

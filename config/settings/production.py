@@ -17,8 +17,10 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
-JWT_COOKIE_SECURE = True
+# Secure unless JWT_COOKIE_SECURE=false (a trial over plain HTTP, README): the browser
+# client needs the CSRF cookie wherever it has the auth cookies.
+JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=True)
+CSRF_COOKIE_SECURE = JWT_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 LOG_FORMAT = env("LOG_FORMAT", default="json")
