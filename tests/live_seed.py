@@ -21,11 +21,12 @@ def seed(*, racers: int = 16, accept_rounds: int = 50, overlap_rounds: int = 10)
     instant = bookable_property(nightly="90.00", instant_book=True, title="Race flat")
     guests = [verified_guest() for _ in range(racers)]
 
-    offers = bookable_property(nightly="100.00", title="Offer house")
-    host = offers.host
+    # A listing per negotiation: a guest opens at most NEGOTIATION_OPENS_PER_DAY a listing.
+    host = bookable_property(nightly="100.00", title="Offer house").host
     haggler = verified_guest()
     accept_ids = []
     for n in range(accept_rounds):
+        offers = bookable_property(nightly="100.00", title=f"Offer house {n}", host=host)
         check_in = today + timedelta(days=30 + 3 * n)
         accept_ids.append(
             services.negotiation_open(
@@ -42,10 +43,13 @@ def seed(*, racers: int = 16, accept_rounds: int = 50, overlap_rounds: int = 10)
         check_out=today + timedelta(days=43), guests=1, stay_type="standard", message="Hello!",
     ).negotiation.pk  # fmt: skip
 
-    overlap_property = bookable_property(nightly="100.00", title="Contested villa")
+    overlap_host = bookable_property(nightly="100.00", title="Contested villa").host
     rivals = (verified_guest(), verified_guest())
     overlap_pairs = []
     for n in range(overlap_rounds):
+        overlap_property = bookable_property(
+            nightly="100.00", title=f"Contested villa {n}", host=overlap_host
+        )
         check_in = today + timedelta(days=30 + 5 * n)
         pair = []
         for shift, rival in enumerate(rivals):  # the second asks for one night later
@@ -70,6 +74,6 @@ def seed(*, racers: int = 16, accept_rounds: int = 50, overlap_rounds: int = 10)
         "chat_host_token": _token(chat_property.host),
         "chatter_token": _token(chatter),
         "overlap_pairs": overlap_pairs,
-        "overlap_host_token": _token(overlap_property.host),
+        "overlap_host_token": _token(overlap_host),
         "rival_tokens": [_token(rival) for rival in rivals],
     }
