@@ -148,10 +148,11 @@ def quote_for_search(
     """What a search result shows for a stay: the stay type and its quote, exactly as
     :func:`quote_for_stay` (without meals) would give it, or ``None`` where the quote
     refuses the stay. Without ``stay_type``, the cheapest of the listing's stay types
-    that quotes. ``offered`` and ``rates`` (``pricing.Rate``s covering the stay) are
-    loaded by the caller for many listings at once; availability is the caller's."""
+    that quotes (on a tie, the first in ``StayKind`` order). ``offered`` and ``rates``
+    (``pricing.Rate``s covering the stay) are loaded by the caller for many listings at
+    once; availability is the caller's."""
     best = None
-    for kind in [stay_type] if stay_type else sorted(offered):
+    for kind in [stay_type] if stay_type else [k for k in StayKind.values if k in offered]:
         try:
             check_stay(
                 prop, check_in=check_in, check_out=check_out, guests=guests, stay_type=kind,

@@ -80,8 +80,14 @@ def rates_overlapping(*, property_id: int, start: date, end: date) -> QuerySet[S
 
 
 def availability(*, prop: Property, start: date, end: date, now=None) -> list[dict]:
-    """Each day of ``[start, end)``: ``available``, ``blocked`` or ``booked``, with its price."""
+    """Each day of ``[start, end)``: ``available``, ``blocked``, ``booked`` or, outside
+    the window a stay may take (before the property's today plus its advance notice, or
+    from its today plus ``BOOKING_MAX_ADVANCE_DAYS`` on: ``bookable_window``, as the
+    quote decides), ``unavailable``; with its price."""
     from bookings.models import Booking
+    from properties.quotes import bookable_window
+
+    first, last = bookable_window(prop, now)
 
     blocks = list(
         AvailabilityBlock.objects.filter(property=prop, start__lt=end, end__gt=start).values_list(
@@ -101,6 +107,8 @@ def availability(*, prop: Property, start: date, end: date, now=None) -> list[di
     while day < end:
         if any(b_start <= day < b_end for b_start, b_end in booked):
             state = "booked"
+        elif day < first or day >= last:
+            state = "unavailable"
         elif any(b_start <= day < b_end for b_start, b_end in blocks):
             state = "blocked"
         else:

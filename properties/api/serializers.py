@@ -519,5 +519,6 @@ class QuoteSerializer(serializers.Serializer):
 
 class AvailabilityDaySerializer(serializers.Serializer):
     date = serializers.DateField()
-    status = serializers.ChoiceField(choices=["available", "blocked", "booked"])
+    # unavailable: outside the window a stay may take (the quote's today, notice, horizon)
+    status = serializers.ChoiceField(choices=["available", "blocked", "booked", "unavailable"])
     nightly_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)

@@ -7,7 +7,8 @@ existing rows. Search compares them with the folded input: the city by equality 
 ``prop_city_folded_created_pub``, now in the model state so that SQLite's table rebuilds
 keep it, replaces 0006's ``prop_city_created_pub``), text by substring on SQLite and on
 PostgreSQL by full text over a document of the folded columns (its GIN index, outside
-the model state like 0005's, replaces that one).
+the model state like 0005's, replaces that one). On PostgreSQL 0008's covering index
+``prop_created_cover`` is made again with the columns search now reads with dates.
 """
 
 import unicodedata
@@ -62,6 +63,50 @@ def _gin(prefix: str):
     return GinIndex(_document(prefix), name="prop_search_document" + ("_folded" if prefix else ""))
 
 
+#: 0008's covering index again, with what search now also reads of each row with dates
+#: (the quote's rules and price) and checks on later pages (the snapshot), so that its
+#: newest-first walk stays an index-only scan (PostgreSQL).
+COVERING_INDEX = "prop_created_cover"
+INCLUDED = [
+    # the result card
+    "title",
+    "property_type",
+    "city",
+    "country",
+    "latitude",
+    "longitude",
+    "max_guests",
+    "instant_book",
+    "accepts_offers",
+    "currency",
+    "base_nightly_price",
+    "rating_avg",
+    "review_count",
+    # what a dates filter checks, and the quote's rules and price (search.QUOTE_COLUMNS)
+    "advance_notice_days",
+    "min_nights",
+    "max_nights",
+    "timezone",
+    "cleaning_fee",
+    "weekly_discount_percent",
+    "monthly_discount_percent",
+    # later pages: the snapshot
+    "published_at",
+]
+
+
+def _covering(included):
+    return models.Index(
+        fields=["status", "-created_at", "-id"], include=included, name=COVERING_INDEX
+    )
+
+
+def _recreate_covering(apps, schema_editor, included):
+    model = apps.get_model("properties", "Property")
+    schema_editor.execute(f"DROP INDEX IF EXISTS {COVERING_INDEX}")
+    schema_editor.add_index(model, _covering(included))
+
+
 def swap_indexes(apps, schema_editor):
     # 0006's index: gone already where SQLite rebuilt the table for the new columns
     schema_editor.execute("DROP INDEX IF EXISTS prop_city_created_pub")
@@ -69,6 +114,7 @@ def swap_indexes(apps, schema_editor):
         model = apps.get_model("properties", "Property")
         schema_editor.add_index(model, _gin("_folded"))
         schema_editor.remove_index(model, _gin(""))
+        _recreate_covering(apps, schema_editor, INCLUDED)
 
 
 def unswap_indexes(apps, schema_editor):
@@ -88,6 +134,7 @@ def unswap_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.add_index(model, _gin(""))
         schema_editor.remove_index(model, _gin("_folded"))
+        _recreate_covering(apps, schema_editor, INCLUDED[:16])  # 0008's
 
 
 class Migration(migrations.Migration):
