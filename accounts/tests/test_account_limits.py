@@ -221,3 +221,24 @@ async def test_an_unverified_account_opens_no_socket():
     assert connected
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 4401}
     await communicator.disconnect(code=4401)
+
+
+def test_reset_answers_take_at_least_the_floor_for_known_and_unknown_addresses(
+    settings, django_capture_on_commit_callbacks
+):
+    """Where tasks run in the request (the embedded default), the known address's email
+    is sent before the answer; both answers wait out PASSWORD_RESET_MIN_SECONDS."""
+    import time
+
+    settings.PASSWORD_RESET_MIN_SECONDS = 0.3
+    UserFactory(email="known@example.com")
+    client = APIClient()
+    took = {}
+    for email in ("known@example.com", "nobody@example.com"):
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(RESET, {"email": email}).status_code == 202
+        took[email] = time.monotonic() - started
+
+    assert all(0.3 <= seconds < 2.0 for seconds in took.values()), took
+    assert len(mail.outbox) == 1

@@ -18,6 +18,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one themselves
 ICAL_ALLOW_PRIVATE_URLS = True  # feed tests run a local HTTP server
+PASSWORD_RESET_MIN_SECONDS = 0.0  # accounts/tests/test_account_limits.py sets it
 
 TEST_RUN_ID = uuid.uuid4().hex[:8]
 REDIS_KEY_PREFIX = f"parley-test-{TEST_RUN_ID}"
