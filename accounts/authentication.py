@@ -14,6 +14,8 @@ from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from accounts.tokens import is_access_token_denied
+
 
 class _CSRFCheck(CsrfViewMiddleware):
     def _reject(self, request, reason):
@@ -34,6 +36,15 @@ def enforce_csrf(request) -> None:
 
 
 class JWTCookieAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        """simplejwt's check, and the token must not have been ended by a logout."""
+        validated = super().get_validated_token(raw_token)
+        if is_access_token_denied(validated):
+            raise InvalidToken(
+                {"detail": "The token was ended by a logout.", "code": "token_not_valid"}
+            )
+        return validated
+
     def authenticate(self, request):
         header = self.get_header(request)
         if header is not None:

@@ -1,15 +1,25 @@
 """Short-lived secrets: email verification tokens, one-time WebSocket tickets, and the
 mark of a browser that has logged in to an account before."""
 
+import logging
 import secrets
+import time
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+logger = logging.getLogger(__name__)
 
 _VERIFY_SALT = "accounts.verify-email"
 _TICKET_PREFIX = "ws-ticket:"
+_DENIED_ACCESS_PREFIX = "jwt-denied:"
 
 
 def make_email_verification_token(*, user_id: int, email: str) -> str:
@@ -55,3 +65,30 @@ def login_device_mark(email: str) -> str:
 def is_known_device(request, email: str) -> bool:
     mark = request.COOKIES.get(settings.LOGIN_DEVICE_COOKIE, "")
     return bool(mark) and constant_time_compare(mark, login_device_mark(email))
+
+
+def access_token_deny(raw: str) -> None:
+    """Logging out ends the access token too: its ``jti`` is denied in the cache until the
+    token expires (after that, the signature check refuses it anyway). An invalid or
+    expired token needs nothing."""
+    try:
+        token = AccessToken(raw)
+    except TokenError:
+        return
+    jti = token.get(jwt_settings.JTI_CLAIM)
+    ttl = int(token["exp"] - time.time()) + 1
+    if jti and ttl > 0:
+        cache.set(_DENIED_ACCESS_PREFIX + str(jti), 1, timeout=ttl)
+
+
+def is_access_token_denied(token) -> bool:
+    """Whether ``token`` (validated) was ended by a logout. With the cache (Redis)
+    unreachable the answer is no, logged: the API stays up, and a token lives 5 minutes."""
+    jti = token.get(jwt_settings.JTI_CLAIM)
+    if not jti:
+        return False
+    try:
+        return cache.get(_DENIED_ACCESS_PREFIX + str(jti)) is not None
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        logger.warning("access token denylist unavailable: %r", exc)
+        return False

@@ -16,7 +16,7 @@ from django.http.cookie import parse_cookie
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.tokens import redeem_ws_ticket
+from accounts.tokens import is_access_token_denied, redeem_ws_ticket
 
 
 def _header(scope, name: bytes) -> str:
@@ -49,9 +49,13 @@ def _resolve_user(kind: str, value: str):
         user_id = redeem_ws_ticket(value)
     elif kind == "token":
         try:
-            user_id = AccessToken(value)[settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")]
+            token = AccessToken(value)
+            user_id = token[settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")]
         except (InvalidToken, TokenError, KeyError):
             user_id = None
+        else:
+            if is_access_token_denied(token):  # ended by a logout
+                user_id = None
     if user_id is None:
         return AnonymousUser()
     # An account that has not verified its email opens no sockets (it cannot book,

@@ -20,7 +20,7 @@ from accounts.api.cookies import clear_auth_cookies, set_auth_cookies, set_devic
 from accounts.api.guards import JSONOnlyAuthEndpoint
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
-from accounts.tokens import issue_ws_ticket
+from accounts.tokens import access_token_deny, issue_ws_ticket
 from config.openapi import ErrorResponseSerializer
 
 UNAUTHORIZED = {401: ErrorResponseSerializer}  # invalid_credentials, token_not_valid
@@ -144,8 +144,21 @@ class TokenRefreshView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
         return response
 
 
+def _access_token_from(request) -> str | None:
+    """The access token of the request: the Bearer header, or the cookie (then CSRF
+    applies, as for every cookie-authenticated write)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    cookie = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
+    if cookie:
+        enforce_csrf(request._request)
+    return cookie or None
+
+
 class LogoutView(_ChallengesWithBearer, APIView):
-    """Blacklist the refresh token (if any) and clear the cookies. Always 204."""
+    """Blacklist the refresh token (if any), end the access token presented (if any: denied
+    until it expires) and clear the cookies. Always 204."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -159,6 +172,9 @@ class LogoutView(_ChallengesWithBearer, APIView):
         if raw:
             with contextlib.suppress(TokenError):  # already invalid: nothing to revoke
                 RefreshToken(raw).blacklist()
+        access = _access_token_from(request)
+        if access:
+            access_token_deny(access)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         clear_auth_cookies(response)
         return response
