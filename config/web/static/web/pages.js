@@ -198,8 +198,9 @@
       h(
         "p",
         {},
-        h("strong", { class: "price" }, P.money(p.nightly_price, p.currency)),
+        h("strong", { class: "price" }, P.money(p.nightly_average || p.nightly_price, p.currency)),
         " / night · ",
+        p.stay_total ? h("span", { class: "stay-total" }, `${P.money(p.stay_total, p.currency)} total · `) : null,
         h("span", { class: "rating" }, p.rating ? `★ ${Number(p.rating).toFixed(2)} (${p.review_count})` : "New"),
       ),
       h("p", { class: "tags" }, p.instant_book ? h("span", { class: "tag" }, "Instant book") : null, p.accepts_offers ? h("span", { class: "tag" }, "Takes offers") : null),
