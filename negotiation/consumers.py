@@ -202,8 +202,11 @@ class NegotiationConsumer(AsyncJsonConsumer):
             kind = None  # a list or object would not even hash (fuzz-found)
         client_id = content.get("client_id")
         if client_id is not None and not _valid_client_id(client_id):
-            await self._error("invalid", "client_id must be a string of 1 to 64 characters.", None)
-            return
+            if kind in ACTIONS:  # an action is refused rather than applied without its id
+                detail = "client_id must be a string of 1 to 64 characters."
+                await self._error("invalid", detail, None)
+                return
+            client_id = None
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "typing":

@@ -242,8 +242,10 @@ def _check_answers(kind, payload, answers) -> None:
             sent_id = json.loads(payload).get("client_id")
         except (ValueError, RecursionError, AttributeError):
             sent_id = None
-        if isinstance(sent_id, str) and len(sent_id) <= 64:
+        if isinstance(sent_id, str) and 1 <= len(sent_id) <= 64:
             assert answers[0]["client_id"] == sent_id
+        else:  # no id, or one refused as invalid (never stored, never echoed)
+            assert answers[0]["client_id"] is None
 
 
 @pytest.fixture
