@@ -5,12 +5,9 @@ too. Sending is idempotent through :class:`EmailLog`.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
-from notifications.models import EmailLog, Notification
+from notifications.models import Notification
 
 # notification kind -> template name (kinds without an entry are in-app only)
 TEMPLATES = {
@@ -50,28 +47,11 @@ def render(notification: Notification, template: str) -> tuple[str, str, str]:
 
 
 def send_logged_email(*, key: str, to: str, template: str, render_parts) -> str:
-    """Send one email at most once per ``key`` (recorded in :class:`EmailLog`).
+    """Send the email logged under ``key`` unless it was sent: at least once, every copy
+    with the same ``Message-ID`` (notifications/delivery.py, docs/email.md)."""
+    from notifications import delivery
 
-    ``render_parts()`` returns ``(subject, text, html)``; it runs only if the email
-    still has to go. SMTP errors propagate so the calling task retries.
-    """
-    with transaction.atomic():
-        log, _ = EmailLog.objects.select_for_update().get_or_create(
-            key=key, defaults={"to": to, "template": template}
-        )
-        if log.status == EmailLog.Status.SENT:
-            return "already sent"
-        log.attempts += 1
-        log.save(update_fields=["attempts"])
-    subject, text, html = render_parts()
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [log.to])
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["X-Parley-Email-Key"] = key
-    message.send()
-    EmailLog.objects.filter(pk=log.pk).update(
-        status=EmailLog.Status.SENT, subject=subject, sent_at=timezone.now(), last_error=""
-    )
-    return "sent"
+    return delivery.send_logged_email(key=key, to=to, template=template, render_parts=render_parts)
 
 
 def email_key_and_template(notification: Notification) -> tuple[str, str]:
