@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local PARLEY_BIND_HOST=$(HOST)
+# Links in emails point at the address `make run` serves, unless FRONTEND_URL is set.
+export FRONTEND_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint format check-deploy worker beat clean audit fuzz
 
