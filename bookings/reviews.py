@@ -2,10 +2,10 @@
 aggregates updated in the same transaction as publication."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -118,26 +118,35 @@ def _refresh_property_aggregates(property_id: int) -> None:
         property_id=property_id, side=Review.Side.GUEST, published_at__isnull=False
     )
     stats = published.aggregate(
-        avg=Avg("overall"), count=Count("pk"), **{n: Avg(n) for n in REVIEW_CATEGORIES}
+        total=Sum("overall"),
+        count=Count("pk"),
+        **{f"{n}_total": Sum(n) for n in REVIEW_CATEGORIES},
+        **{f"{n}_count": Count(n) for n in REVIEW_CATEGORIES},
     )
+    categories = {n: average(stats[f"{n}_total"], stats[f"{n}_count"]) for n in REVIEW_CATEGORIES}
     Property.objects.filter(pk=property_id).update(
-        rating_avg=_round(stats["avg"]),
+        rating_avg=average(stats["total"], stats["count"]),
         review_count=stats["count"],
-        rating_categories={n: str(_round(stats[n])) for n in REVIEW_CATEGORIES if stats[n]},
+        rating_categories={n: str(value) for n, value in categories.items() if value},
     )
 
 
 def _refresh_user_aggregates(user_id: int) -> None:
     published = Review.objects.filter(subject_id=user_id, published_at__isnull=False)
-    as_host = published.filter(side=Review.Side.GUEST).aggregate(avg=Avg("overall"), n=Count("pk"))
-    as_guest = published.filter(side=Review.Side.HOST).aggregate(avg=Avg("overall"), n=Count("pk"))
+    stats = {"total": Sum("overall"), "n": Count("pk")}
+    as_host = published.filter(side=Review.Side.GUEST).aggregate(**stats)
+    as_guest = published.filter(side=Review.Side.HOST).aggregate(**stats)
     User.objects.filter(pk=user_id).update(
-        host_rating_avg=_round(as_host["avg"]),
+        host_rating_avg=average(as_host["total"], as_host["n"]),
         host_review_count=as_host["n"],
-        guest_rating_avg=_round(as_guest["avg"]),
+        guest_rating_avg=average(as_guest["total"], as_guest["n"]),
         guest_review_count=as_guest["n"],
     )
 
 
-def _round(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+def average(total: int | None, count: int) -> Decimal | None:
+    """``total / count`` of whole-star ratings, exact, rounded half up to 2 decimals
+    (4.625 is 4.63; a float average rounded half-even gave 4.62). None without ratings."""
+    if not count or total is None:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

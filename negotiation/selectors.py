@@ -1,8 +1,8 @@
 """Negotiation reads, with the party check (others get 404)."""
 
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -108,3 +108,28 @@ def offer_counts(*, property_ids: list[int], start: date, end: date) -> dict[tup
     for r in received:
         counts[(r["property_id"], r["currency"])]["offers_received"] = r["n"]
     return counts
+
+
+def host_answerable_negotiations(
+    *, host_id: int, since
+) -> list[tuple[datetime, datetime | None, datetime | None]]:
+    """For the host's response rate (bookings.superhost, docs/analytics.md "Reputation"):
+    each negotiation a guest opened with the host since ``since``, as ``(opened_at,
+    host_answered_at, ended_at)``: the host's first action in it (an offer, an
+    acceptance, a decline, a message: any event the host made), or None; and when it
+    closed, or None while open."""
+    opened_by_guest = Event.objects.filter(
+        negotiation=OuterRef("pk"), type="negotiation.opened", actor_id=OuterRef("guest_id")
+    )
+    first_host_event = (
+        Event.objects.filter(negotiation=OuterRef("pk"), actor_id=host_id)
+        .order_by("seq")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Negotiation.objects.filter(host_id=host_id, created_at__gte=since)
+        .filter(Exists(opened_by_guest))
+        .annotate(host_answered_at=Subquery(first_host_event))
+        .values_list("created_at", "host_answered_at", "closed_at")
+    )
+    return list(rows)

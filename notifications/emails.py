@@ -24,6 +24,7 @@ TEMPLATES = {
     "negotiation.expired": "negotiation_ended",
     "negotiation.listing_archived": "listing_archived",
     "superhost.gained": "superhost_gained",
+    "superhost.lost": "superhost_lost",
     "booking.request_expiring": "request_expiring",
     "booking.checkin_reminder": "checkin_reminder",
     "review.invitation": "review_invitation",
