@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, Review
 
 
 def bookings_for_user(
@@ -87,3 +87,34 @@ def effective_status(booking: Booking, now=None) -> str:
     if booking.status in holding and booking.hold_expires_at and booking.hold_expires_at <= now:
         return BookingStatus.EXPIRED
     return booking.status
+
+
+#: A booking in these states is the guest asking for the host's listing: the host reads
+#: the guest's reviews by hosts on it (docs/analytics.md "Reviews of a guest").
+GUEST_REVIEWS_SHOWN = {
+    BookingStatus.PENDING_HOST,
+    BookingStatus.AWAITING_PAYMENT,
+    BookingStatus.CONFIRMED,
+}
+GUEST_REVIEWS_LIMIT = 20
+
+
+def reviews_of_guest(*, guest_id: int, limit: int | None = GUEST_REVIEWS_LIMIT) -> list:
+    """The published reviews hosts wrote of ``guest_id``, newest first."""
+    reviews = (
+        Review.objects.filter(subject_id=guest_id, side=Review.Side.HOST)
+        .exclude(published_at=None)
+        .select_related("author")
+        .order_by("-published_at", "-pk")
+    )
+    return list(reviews[:limit] if limit else reviews)
+
+
+def guest_reviews_for_host(*, booking: Booking, viewer: User) -> list | None:
+    """The guest's reviews by hosts, for the listing's host while the booking asks for or
+    holds the stay (a request, waiting for payment, confirmed); None for anyone else."""
+    if viewer.pk != booking.property.host_id or effective_status(booking) not in (
+        GUEST_REVIEWS_SHOWN
+    ):
+        return None
+    return reviews_of_guest(guest_id=booking.guest_id)

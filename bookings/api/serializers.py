@@ -167,6 +167,39 @@ class ReviewSerializer(serializers.Serializer):
         return review.published_at is not None
 
 
+class GuestReviewsSerializer(serializers.Serializer):
+    """A guest's reviews by hosts, for a host the guest asks (docs/analytics.md)."""
+
+    rating = serializers.DecimalField(
+        source="guest.guest_rating_avg", max_digits=3, decimal_places=2, allow_null=True
+    )
+    count = serializers.IntegerField(source="guest.guest_review_count")
+    reviews = ReviewSerializer(many=True)
+
+
+class BookingDetailSerializer(BookingSerializer):
+    """One booking; its host also reads the guest's reviews by hosts while the booking is
+    a request, waiting for payment or confirmed (else null)."""
+
+    guest_reviews = serializers.SerializerMethodField()
+
+    class Meta(BookingSerializer.Meta):
+        fields = (*BookingSerializer.Meta.fields, "guest_reviews")
+        read_only_fields = fields
+
+    @extend_schema_field(GuestReviewsSerializer(allow_null=True))
+    def get_guest_reviews(self, booking) -> dict | None:
+        from bookings.selectors import guest_reviews_for_host
+
+        request = self.context.get("request")
+        if request is None:
+            return None
+        reviews = guest_reviews_for_host(booking=booking, viewer=request.user)
+        if reviews is None:
+            return None
+        return GuestReviewsSerializer({"guest": booking.guest, "reviews": reviews}).data
+
+
 class ReplySerializer(serializers.Serializer):
     text = MultiLineCharField(max_length=2000)
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
     path("bookings/<int:pk>/review/", views.BookingReviewView.as_view(), name="booking-review"),
     path("reviews/<int:pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
+    path("auth/me/reviews/", views.MyReviewsView.as_view(), name="my-reviews"),
     path("host/analytics/", views.HostAnalyticsView.as_view(), name="host-analytics"),
 ]

@@ -100,10 +100,19 @@ class _ListParams(serializers.Serializer):
 
 
 class BookingDetailView(APIView):
-    @extend_schema(responses={200: s.BookingSerializer}, tags=["bookings"])
+    @extend_schema(responses={200: s.BookingDetailSerializer}, tags=["bookings"])
     def get(self, request, pk: int):
         booking = selectors.booking_get_for_party(user=request.user, booking_id=pk)
-        return Response(s.BookingSerializer(booking).data)
+        return Response(s.BookingDetailSerializer(booking, context={"request": request}).data)
+
+
+class MyReviewsView(APIView):
+    """The published reviews hosts wrote of me (as a guest), newest first."""
+
+    @extend_schema(responses={200: s.ReviewSerializer(many=True)}, tags=["reviews"])
+    def get(self, request):
+        reviews = selectors.reviews_of_guest(guest_id=request.user.pk, limit=None)
+        return Response(s.ReviewSerializer(reviews, many=True).data)
 
 
 class BookingApproveView(PartyActionView):

@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from bookings import reviews, services
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, Review
 from bookings.superhost import host_record, superhosts_recompute
 from bookings.tests.factories import bookable_property, client_for, verified_guest
 from negotiation import services as negotiation_services
@@ -227,3 +227,61 @@ def test_category_averages_round_half_up():
     prop.refresh_from_db()
     assert prop.rating_categories == {"cleanliness": "4.63"}
     assert prop.rating_avg == Decimal("5.00")
+
+
+def _guest_with_a_host_review(*, stars=4, text="Left the flat spotless."):
+    """A guest whose past stay the host reviewed (published): the guest's rating 4.00."""
+    prop = bookable_property(instant_book=True)
+    booking = _stay(prop, days_ahead=10, rating=5)
+    Review.objects.filter(booking=booking, side=Review.Side.HOST).update(overall=stars, text=text)
+    reviews._refresh_user_aggregates(booking.guest_id)
+    return booking.guest
+
+
+def test_the_guest_reads_the_reviews_hosts_wrote_of_them():
+    guest = _guest_with_a_host_review()
+    body = client_for(guest).get("/api/v1/auth/me/reviews/").json()
+    assert [(r["side"], r["overall"], r["text"]) for r in body] == [
+        ("host", 4, "Left the flat spotless.")
+    ]
+    assert client_for(verified_guest()).get("/api/v1/auth/me/reviews/").json() == []
+
+
+def test_a_host_the_guest_asks_reads_the_guests_reviews_on_the_request_and_negotiation():
+    guest = _guest_with_a_host_review()
+    prop = bookable_property(instant_book=False)
+    booking, _ = services.booking_create(
+        guest=guest,
+        property_id=prop.pk,
+        check_in=TODAY + timedelta(days=100),
+        check_out=TODAY + timedelta(days=102),
+        guests=1,
+        stay_type="standard",
+        payment_token="tok_ok",
+    )
+    host = client_for(prop.host)
+    seen = host.get(f"/api/v1/bookings/{booking.pk}/").json()["guest_reviews"]
+    assert seen["rating"] == "4.00" and seen["count"] == 1
+    assert [r["text"] for r in seen["reviews"]] == ["Left the flat spotless."]
+    # the guest reading their own booking gets no such field filled
+    assert client_for(guest).get(f"/api/v1/bookings/{booking.pk}/").json()["guest_reviews"] is None
+    negotiation = negotiation_services.negotiation_open(
+        guest=guest,
+        property_id=prop.pk,
+        check_in=TODAY + timedelta(days=200),
+        check_out=TODAY + timedelta(days=202),
+        guests=1,
+        stay_type="standard",
+    ).negotiation
+    seen = host.get(f"/api/v1/negotiations/{negotiation.pk}/").json()["guest_reviews"]
+    assert [r["overall"] for r in seen["reviews"]] == [4]
+    # once the guest no longer asks (declined, withdrawn), the host reads nothing more
+    services.booking_decline(booking_id=booking.pk, host=prop.host)
+    negotiation_services.negotiation_withdraw(negotiation_id=negotiation.pk, user=guest)
+    assert host.get(f"/api/v1/bookings/{booking.pk}/").json()["guest_reviews"] is None
+    assert host.get(f"/api/v1/negotiations/{negotiation.pk}/").json()["guest_reviews"] is None
+    # another host, whom the guest never asked, has no way to read them
+    assert (
+        client_for(bookable_property().host).get(f"/api/v1/bookings/{booking.pk}/").status_code
+        == 404
+    )

@@ -1,8 +1,10 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.api.serializers import MealsField
+from bookings.api.serializers import GuestReviewsSerializer, MealsField
+from bookings.selectors import reviews_of_guest
 from config.fields import DecimalField, MultiLineCharField
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.selectors import effective_status
@@ -96,6 +98,29 @@ class NegotiationSerializer(serializers.ModelSerializer):
 
     def get_status(self, negotiation) -> str:
         return effective_status(negotiation)
+
+
+class NegotiationDetailSerializer(NegotiationSerializer):
+    """One negotiation; its host also reads the guest's reviews by hosts while it is open
+    (else null; docs/analytics.md "Reviews of a guest")."""
+
+    guest_reviews = serializers.SerializerMethodField()
+
+    class Meta(NegotiationSerializer.Meta):
+        fields = (*NegotiationSerializer.Meta.fields, "guest_reviews")
+        read_only_fields = fields
+
+    @extend_schema_field(GuestReviewsSerializer(allow_null=True))
+    def get_guest_reviews(self, negotiation) -> dict | None:
+        request = self.context.get("request")
+        if (
+            request is None
+            or request.user.pk != negotiation.host_id
+            or effective_status(negotiation) != NegotiationStatus.OPEN
+        ):
+            return None
+        reviews = reviews_of_guest(guest_id=negotiation.guest_id)
+        return GuestReviewsSerializer({"guest": negotiation.guest, "reviews": reviews}).data
 
 
 class EventSerializer(serializers.Serializer):

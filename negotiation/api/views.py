@@ -70,10 +70,11 @@ class NegotiationListCreateView(generics.ListAPIView):
 
 
 class NegotiationDetailView(APIView):
-    @extend_schema(responses={200: s.NegotiationSerializer}, tags=["negotiations"])
+    @extend_schema(responses={200: s.NegotiationDetailSerializer}, tags=["negotiations"])
     def get(self, request, pk: int):
         negotiation = selectors.negotiation_get_for_party(user=request.user, negotiation_id=pk)
-        return Response(s.NegotiationSerializer(negotiation).data)
+        serializer = s.NegotiationDetailSerializer(negotiation, context={"request": request})
+        return Response(serializer.data)
 
 
 class NegotiationEventsView(APIView):
