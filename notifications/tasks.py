@@ -3,6 +3,7 @@
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 
 from notifications import emails
 
@@ -15,9 +16,9 @@ SMTP_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
     reject_on_worker_lost=True,
     autoretry_for=SMTP_ERRORS,
     retry_backoff=2,
-    retry_backoff_max=300,
+    retry_backoff_max=settings.CELERY_RETRY_DELAY_MAX,  # under the visibility timeout
     retry_jitter=True,
-    max_retries=8,
+    max_retries=30,  # an SMTP outage of about an hour (docs/email.md)
 )
 def send_notification_email(self, notification_id: int) -> str:
     return emails.send_notification_email(notification_id)

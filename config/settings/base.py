@@ -203,13 +203,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Redis redelivers an unacknowledged task after this; never schedule further ahead.
 # A task whose worker died unacked is handed out again after the visibility timeout;
-# the restore sweep runs every interval x throttle seconds.
+# the restore sweep runs every interval x throttle seconds. 5 minutes: every task runs
+# in seconds, and no countdown or retry delay reaches it (CELERY_RETRY_DELAY_MAX).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
+if env("CELERY_BROKER_KEY_PREFIX", default=""):  # e.g. one per test run sharing a Redis
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env("CELERY_BROKER_KEY_PREFIX")
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# The longest countdown any task is retried or scheduled with (an ETA task waits unacked in
+# the worker; past the visibility timeout Redis would hand it to a second worker).
+CELERY_RETRY_DELAY_MAX = 240
 
 # --- Auth ---------------------------------------------------------------------------------
 
@@ -263,11 +269,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTCookieAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
-        "config.parsers.MultiPartParser",  # an empty or truncated body is a 400
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON bodies only; the views that take a file (photos, avatar, identity documents)
+    # name config.parsers.MultiPartParser themselves. Any other body is 415.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
