@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts import services
+from accounts import closing, services
 from accounts.models import IdentityDocument, User
 
 
@@ -49,6 +49,26 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [IdentityDocumentInline]
+    actions = ("deactivate",)
+
+    def save_model(self, request, obj, form, change):
+        """Unticking "active" deactivates through the service: the user's open negotiations
+        end (the other party told), sessions and socket tickets are revoked."""
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # the service makes the change, with its consequences
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            closing.user_deactivate(user=obj)
+            obj.is_active = False
+
+    @admin.action(description="Deactivate selected users (ends their negotiations and sessions)")
+    def deactivate(self, request, queryset):
+        count = 0
+        for user in queryset.filter(is_active=True).order_by("pk"):
+            closing.user_deactivate(user=user)
+            count += 1
+        self.message_user(request, f"{count} deactivated.", messages.SUCCESS)
 
 
 @admin.register(IdentityDocument)

@@ -88,6 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=0, help_text="Confirmed bookings this host cancelled (counts against superhost)."
     )
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # An address the user asked to change to (normalised), until its link is confirmed.
+    pending_email = models.EmailField(blank=True)
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

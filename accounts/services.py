@@ -13,7 +13,11 @@ from rest_framework.fields import get_error_detail
 from accounts import tasks
 from accounts.models import IdentityDocument, User, normalise_email
 from accounts.permissions import EmailUnverified
-from accounts.tokens import read_email_verification_token
+from accounts.tokens import (
+    read_email_change_token,
+    read_email_verification_token,
+    revoke_ws_tickets,
+)
 from config.errors import ApplicationError, ConflictError
 
 
@@ -59,8 +63,17 @@ def user_request_verification_email(*, user: User) -> None:
         _queue_after_commit(tasks.send_verification_email, user.pk)
 
 
+class InvalidPassword(ApplicationError):
+    default_code = "invalid_password"
+    default_detail = "The password is incorrect."
+
+
 @transaction.atomic
 def user_verify_email(*, token: str) -> User:
+    """Confirm an address: the account's own (after registering), or the new one an
+    email change asked for (the token says which)."""
+    if (change := read_email_change_token(token)) is not None:
+        return _confirm_email_change(change)
     payload = read_email_verification_token(token)
     if payload is None:
         raise InvalidToken()
@@ -71,6 +84,77 @@ def user_verify_email(*, token: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def _email_in_use(email: str, *, except_pk: int | None = None) -> bool:
+    """Whether another account logs in with ``email`` (compared normalised)."""
+    key = normalise_email(email)
+    others = User.objects.filter(email__iexact=key)
+    if except_pk is not None:
+        others = others.exclude(pk=except_pk)
+    return any(normalise_email(other.email) == key for other in others[:5])
+
+
+def check_password_of(user: User, password: str) -> None:
+    """The account's current password, for the changes that need it (email, closing):
+    a stolen session alone cannot take the account over or close it."""
+    if not password or not user.check_password(password):
+        raise InvalidPassword(attr="password")
+
+
+@transaction.atomic
+def user_request_email_change(*, user: User, email: str, password: str) -> User:
+    """Ask to change the account's address to ``email``. Nothing changes yet: a signed,
+    expiring link goes to the new address (``pending_email`` until it is confirmed through
+    ``auth/verify-email/``), and the current address is told that a change was asked for.
+    An address another account uses is refused (``409 email_taken``); asking again for
+    another address voids the earlier link; asking for the current one cancels the change.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    check_password_of(user, password)
+    email = normalise_email(email)
+    if email == normalise_email(user.email):
+        if user.pending_email:
+            user.pending_email = ""
+            user.save(update_fields=["pending_email"])
+        return user
+    if _email_in_use(email, except_pk=user.pk):
+        raise EmailTaken(attr="email")
+    user.pending_email = email
+    user.save(update_fields=["pending_email"])
+    user_id, old_email = user.pk, user.email
+    transaction.on_commit(
+        lambda: tasks.send_email_change_verification.delay(user_id, email), robust=True
+    )
+    transaction.on_commit(
+        lambda: tasks.send_email_change_notice.delay(user_id, old_email, email), robust=True
+    )
+    return user
+
+
+def _confirm_email_change(payload: dict) -> User:
+    """Switch the address, once: the token names the address it changes from (so it is
+    void once used) and the one it changes to, which must still be the pending one."""
+    user = User.objects.select_for_update().filter(pk=payload.get("uid"), is_active=True).first()
+    new_email = normalise_email(payload.get("to", ""))
+    if (
+        user is None
+        or not new_email
+        or normalise_email(user.email) != normalise_email(payload.get("from", ""))
+        or user.pending_email != new_email
+    ):
+        raise InvalidToken()
+    if _email_in_use(new_email, except_pk=user.pk):
+        raise EmailTaken("Another account uses this email address now.")
+    user.email = new_email
+    user.pending_email = ""
+    user.email_verified_at = timezone.now()  # the link reached the new address
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "pending_email", "email_verified_at"])
+    except IntegrityError as exc:  # an account registered it meanwhile
+        raise EmailTaken("Another account uses this email address now.") from exc
     return user
 
 
@@ -116,11 +200,12 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all_refresh_tokens(user)
+    revoke_ws_tickets(user_id=user.pk)
     return user
 
 
 def _blacklist_all_refresh_tokens(user: User) -> None:
-    """After a password change, every session of the account ends."""
+    """After a password change (or closing, or deactivation), every session ends."""
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
     for outstanding in OutstandingToken.objects.filter(user=user):

@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from accounts.models import User
 
 
-def _send(task, user: User, template: str, context: dict) -> None:
+def _send(task, user: User, template: str, context: dict, *, to: str = "") -> None:
+    """Render and send an account email to ``to`` (default: the account's address)."""
     from notifications.emails import send_logged_email
 
     context = {"user": user, "site_url": settings.FRONTEND_URL, **context}
@@ -22,7 +23,7 @@ def _send(task, user: User, template: str, context: dict) -> None:
 
     send_logged_email(
         key=f"account:{task.request.id}:{template}",
-        to=user.email,
+        to=to or user.email,
         template=template,
         render_parts=render_parts,
     )
@@ -64,3 +65,28 @@ def send_password_reset_email_to_address(self, email: str) -> None:
     uid, token = password_reset_link_parts(user)
     link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
     _send(self, user, "password_reset", {"uid": uid, "token": token, "link": link})
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
+def send_email_change_verification(self, user_id: int, new_email: str) -> None:
+    """The link that confirms ``new_email``, sent to that address; nothing if the request
+    was superseded (another address asked for since) or already confirmed."""
+    from accounts.tokens import make_email_change_token
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.pending_email != new_email:
+        return
+    token = make_email_change_token(user_id=user.pk, old_email=user.email, new_email=new_email)
+    link = f"{settings.FRONTEND_URL}/verify-email?token={token}"
+    context = {"token": token, "link": link, "new_email": new_email}
+    _send(self, user, "email_change_verify", context, to=new_email)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
+def send_email_change_notice(self, user_id: int, old_email: str, new_email: str) -> None:
+    """Tell the address the account uses now that a change to ``new_email`` was asked for
+    (nothing changes until the new address confirms)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    _send(self, user, "email_change_notice", {"new_email": new_email}, to=old_email)

@@ -422,6 +422,39 @@ def bookings_release_holds(*, property_id: int, actor: User, reason: str, now: d
     return count
 
 
+def bookings_release_for_guest(*, guest: User, reason: str, now: datetime) -> list[Booking]:
+    """Release every payment hold of a guest whose account is closing: each request or
+    booking awaiting payment is cancelled (by the guest) and its authorization voided;
+    lapsed ones are recorded as expired. Each host is told through the booking's event.
+    Returns the bookings released."""
+    held = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("property")
+        .filter(
+            guest=guest,
+            status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
+        )
+        .order_by("pk")
+    )
+    released = []
+    for booking in held:
+        if hold_lapsed(booking, now):
+            expire(booking, now=now)
+            continue
+        charges.void_authorization(booking)
+        transition(booking, BookingStatus.CANCELLED, actor=guest, reason=reason)
+        released.append(booking)
+    return released
+
+
+def booking_refund_quote(*, booking: Booking, by_host: bool, now: datetime) -> Refund:
+    """The refund cancelling ``booking`` at ``now`` would give: what ``booking_cancel``
+    computes, with the same pure function and cap, without cancelling anything."""
+    return compute_refund(
+        _refund_input(booking, now=now, by_host=by_host, refundable=charges.refundable(booking))
+    )
+
+
 def _for_update_as(booking_id: int, *, user: User, role: str) -> Booking:
     """Lock the booking; only its guest (``role="guest"``) or host may act. Others: 404."""
     booking = lock_booking(booking_id)

@@ -723,6 +723,54 @@ def negotiations_end_for_archive(*, property_id: int, actor: User, now: datetime
     return count
 
 
+#: What ending a user's account ends their negotiations with (the event's ``reason``).
+ACCOUNT_ENDED_DETAIL = {
+    Side.GUEST: "The guest's account was closed: the negotiation has ended.",
+    Side.HOST: "The host's account was closed: the negotiation has ended and nothing was booked.",
+}
+
+
+def negotiations_end_for_user(*, user: User, reason: str, now: datetime) -> int:
+    """The user's account is closing or deactivated: each of their open negotiations ends,
+    ``withdrawn`` where they are the guest, ``unavailable`` where they are the host (nobody
+    will answer), with ``reason`` in the event; the other party is told in-app and live.
+    Lapsed ones are recorded as expired. Each is locked as every negotiation writer locks
+    (property, then negotiation), in property order. Returns how many ended."""
+    from django.db.models import Q
+
+    open_ones = (
+        Negotiation.objects.filter(Q(guest=user) | Q(host=user), status=NegotiationStatus.OPEN)
+        .order_by("property_id", "pk")
+        .values_list("pk", "property_id")
+    )
+    count = 0
+    for negotiation_id, property_id in list(open_ones):
+        with transaction.atomic():
+            list(Property.objects.select_for_update().filter(pk=property_id).values_list("pk"))
+            negotiation = (
+                Negotiation.objects.select_for_update(of=("self",))
+                .select_related("property")
+                .get(pk=negotiation_id)
+            )
+            if negotiation.status != NegotiationStatus.OPEN or _expire_if_due(negotiation, now):
+                continue
+            side = negotiation.side_of(user.pk)
+            status, event_type = (
+                (NegotiationStatus.WITHDRAWN, "negotiation.withdrawn")
+                if side == Side.GUEST
+                else (NegotiationStatus.UNAVAILABLE, "negotiation.unavailable")
+            )
+            _close(negotiation, status, now)
+            append_event(
+                negotiation,
+                event_type,
+                {"status": status, "reason": reason, "detail": ACCOUNT_ENDED_DETAIL[side]},
+                actor=user,
+            )
+            count += 1
+    return count
+
+
 def negotiations_expire_due(*, now=None, batch: int = 200) -> int:
     now = _now(now)
     with transaction.atomic():

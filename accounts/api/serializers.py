@@ -25,6 +25,7 @@ class UserSerializer(serializers.ModelSerializer):
             "is_host",
             "is_superhost",
             "email_verified",
+            "pending_email",
             "identity_verified",
             "date_joined",
         )
@@ -43,9 +44,87 @@ class ProfileUpdateSerializer(serializers.Serializer):
         child=SingleLineCharField(max_length=35), max_length=20, required=False
     )
     avatar = ImageUploadField(required=False)
+    # Changing the address: a link goes to the new one, which is switched to once confirmed
+    # (``pending_email`` meanwhile); the current password is required with it.
+    email = serializers.EmailField(max_length=254, required=False)
+    password = serializers.CharField(
+        write_only=True, max_length=128, trim_whitespace=False, required=False
+    )
 
     def validate_avatar(self, value):
         return clean_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)[0]
+
+    def validate(self, attrs):
+        if "email" in attrs and not attrs.get("password"):
+            raise serializers.ValidationError(
+                {"password": "Your current password is required to change the email address."},
+                code="required",
+            )
+        return attrs
+
+
+class ProfileJSONUpdateSerializer(ProfileUpdateSerializer):
+    """The profile as a JSON body: every field but ``avatar`` (a file, sent as multipart)."""
+
+    avatar = None
+
+
+class CloseAccountSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class _ClosingNegotiationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    property = serializers.IntegerField()
+    title = serializers.CharField()
+    role = serializers.ChoiceField(choices=["guest", "host"])
+    becomes = serializers.ChoiceField(choices=["withdrawn", "unavailable"])
+
+
+class _ClosingBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    property = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    check_in = serializers.DateField()
+    check_out = serializers.DateField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class _ClosingHeldSerializer(_ClosingBookingSerializer):
+    role = serializers.ChoiceField(choices=["guest", "host"])
+    becomes = serializers.ChoiceField(choices=["cancelled", "declined"])
+
+
+class _RefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stay = serializers.DecimalField(max_digits=12, decimal_places=2)
+    cleaning_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    service_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    rule = serializers.CharField()
+
+
+class _ClosingStaySerializer(_ClosingBookingSerializer):
+    cancellation_policy = serializers.CharField()
+    refund = _RefundSerializer(allow_null=True)
+
+
+class _ClosingListingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+
+
+class CloseAccountResultSerializer(serializers.Serializer):
+    """What closing does (``closed: false``, the preview) or did (``closed: true``)."""
+
+    closed = serializers.BooleanField()
+    negotiations = _ClosingNegotiationSerializer(many=True)
+    held_bookings = _ClosingHeldSerializer(many=True)
+    upcoming_stays = _ClosingStaySerializer(many=True)
+    listings = _ClosingListingSerializer(many=True)
 
 
 class RegisterSerializer(serializers.Serializer):

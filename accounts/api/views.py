@@ -12,16 +12,18 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services, throttles
+from accounts import closing, selectors, services, throttles
 from accounts.api import serializers as s
 from accounts.api.cookies import clear_auth_cookies, set_auth_cookies, set_device_cookie
 from accounts.api.guards import JSONOnlyAuthEndpoint
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
-from accounts.tokens import access_token_deny, issue_ws_ticket
+from accounts.tokens import access_token_deny, issue_ws_ticket, revoke_ws_tickets
 from config.openapi import ErrorResponseSerializer
+from config.parsers import JSONParser, MultiPartParser
 
 UNAUTHORIZED = {401: ErrorResponseSerializer}  # invalid_credentials, token_not_valid
 
@@ -158,7 +160,7 @@ def _access_token_from(request) -> str | None:
 
 class LogoutView(_ChallengesWithBearer, APIView):
     """Blacklist the refresh token (if any), end the access token presented (if any: denied
-    until it expires) and clear the cookies. Always 204."""
+    until it expires), revoke the user's socket tickets and clear the cookies. Always 204."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -171,27 +173,80 @@ class LogoutView(_ChallengesWithBearer, APIView):
             raw = None
         if raw:
             with contextlib.suppress(TokenError):  # already invalid: nothing to revoke
-                RefreshToken(raw).blacklist()
+                refresh = RefreshToken(raw)
+                refresh.blacklist()
+                revoke_ws_tickets(user_id=refresh[jwt_settings.USER_ID_CLAIM])
         access = _access_token_from(request)
-        if access:
-            access_token_deny(access)
+        if access and (user_id := access_token_deny(access)) is not None:
+            revoke_ws_tickets(user_id=user_id)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         clear_auth_cookies(response)
         return response
 
 
 class MeView(APIView):
+    parser_classes = [JSONParser, MultiPartParser]  # multipart: a new ``avatar`` file
+
     @extend_schema(responses={200: s.UserSerializer}, tags=["auth"])
     def get(self, request):
         return Response(s.UserSerializer(request.user).data)
 
     @extend_schema(
-        request=s.ProfileUpdateSerializer, responses={200: s.UserSerializer}, tags=["auth"]
+        request={
+            "application/json": s.ProfileJSONUpdateSerializer,
+            "multipart/form-data": s.ProfileUpdateSerializer,
+        },
+        responses={
+            200: s.UserSerializer,
+            400: ErrorResponseSerializer,
+            409: ErrorResponseSerializer,
+        },
+        description="Profile fields change at once. ``email`` (with the current ``password``) "
+        "does not: a link goes to the new address and the answer shows it as "
+        "``pending_email`` until the link is confirmed through ``auth/verify-email/``; the "
+        "current address is told. An address another account uses is ``409 email_taken``; "
+        "a wrong password ``400 invalid_password``.",
+        tags=["auth"],
     )
     def patch(self, request):
         data = _valid(s.ProfileUpdateSerializer, request, partial=True)
-        user = services.user_update_profile(user=request.user, **data)
+        email, password = data.pop("email", None), data.pop("password", None)
+        user = request.user
+        if email is not None:
+            user = services.user_request_email_change(user=user, email=email, password=password)
+        if data:
+            user = services.user_update_profile(user=user, **data)
         return Response(s.UserSerializer(user).data)
+
+
+class CloseAccountView(JSONOnlyAuthEndpoint, APIView):
+    """Close the account: first without ``confirm`` to see what happens, then with it."""
+
+    @extend_schema(
+        request=s.CloseAccountSerializer,
+        responses={
+            200: s.CloseAccountResultSerializer,
+            400: ErrorResponseSerializer,
+            409: ErrorResponseSerializer,
+        },
+        description="With the current ``password``. Without ``confirm: true`` nothing "
+        "changes: the answer lists the open negotiations that will end, the held bookings "
+        "that will be released, the upcoming stays that will be cancelled with the refund "
+        "each gets under its policy, and the listings that will be archived "
+        "(``closed: false``). With ``confirm: true`` that is done, the account is "
+        "deactivated, its personal data erased and every session and socket ticket ended; "
+        "the auth cookies are cleared (``closed: true``, the refunds actually issued). A "
+        "host with confirmed stays ahead gets ``409 has_upcoming_stays`` (with their ids) "
+        "until they cancel them. A wrong password is ``400 invalid_password``.",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = _valid(s.CloseAccountSerializer, request)
+        result = closing.user_close(user=request.user, **data)
+        response = Response(s.CloseAccountResultSerializer(result).data)
+        if result["closed"]:
+            clear_auth_cookies(response)
+        return response
 
 
 class BecomeHostView(APIView):
@@ -241,6 +296,7 @@ class WsTicketView(APIView):
 
 class DocumentListCreateView(generics.ListCreateAPIView):
     serializer_class = s.IdentityDocumentSerializer
+    parser_classes = [MultiPartParser]  # the scan, field ``image``
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
@@ -252,7 +308,7 @@ class DocumentListCreateView(generics.ListCreateAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(tags=["auth"])
+    @extend_schema(request={"multipart/form-data": s.IdentityDocumentSerializer}, tags=["auth"])
     def post(self, request, *args, **kwargs):
         data = _valid(s.IdentityDocumentSerializer, request)
         document = services.document_submit(user=request.user, **data)
