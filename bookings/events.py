@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus
 from notifications.events import publish_to_users
-from notifications.services import notify
+from notifications.services import tell
 
 
 def _minutes_left(booking: Booking) -> int | None:
@@ -35,7 +35,27 @@ def booking_event_payload(booking: Booking, event: str) -> dict:
                 for item in booking.price.get("line_items", [])
             ],
             "address": _address_once_confirmed(booking),
+            **stay_summary(booking),
         },
+    }
+
+
+def stay_summary(booking: Booking) -> dict:
+    """What a person reading about the booking away from the site needs (its emails): the
+    listing, the times in the property's time zone, the guests, the terms, first names."""
+    prop = booking.property
+    return {
+        "title": prop.title,
+        "timezone": prop.timezone or "UTC",
+        "check_in_time": prop.check_in_time.strftime("%H:%M") if prop.check_in_time else "",
+        "check_out_time": prop.check_out_time.strftime("%H:%M") if prop.check_out_time else "",
+        "guests": booking.guests,
+        "stay_type": booking.stay_type,
+        "cancellation_policy": booking.cancellation_policy,
+        "guest_id": booking.guest_id,
+        "host_id": prop.host_id,
+        "guest_name": booking.guest.first_name,
+        "host_name": prop.host.first_name,
     }
 
 
@@ -50,13 +70,27 @@ def _address_once_confirmed(booking: Booking) -> str | None:
 def booking_published(
     booking: Booking, event: str, actor_id: int | None = None, reason: str = ""
 ) -> None:
-    """The live ``booking.*`` event to both parties, and a notification to each party
-    other than the one who acted. ``reason`` is the history row's (``listing_archived``
-    when archiving the listing released the booking: the email says so)."""
+    """The live ``booking.*`` event to both parties, and the notifications the table says
+    (``notifications.recipients``: the guest is told a booking waits for payment whoever
+    accepted; both parties of a confirmation or cancellation, the actor's copy a receipt).
+    ``reason`` is the history row's (``listing_archived`` when archiving the listing
+    released the booking: the email says so)."""
     payload = booking_event_payload(booking, event)
     payload["booking"]["reason"] = reason
     parties = [booking.guest_id, booking.property.host_id]
     publish_to_users(parties, payload)
-    for user_id in parties:
-        if user_id != actor_id:
-            notify(user_id=user_id, kind=event, data=payload["booking"])
+    tell(
+        kind=event,
+        guest_id=booking.guest_id,
+        host_id=booking.property.host_id,
+        actor_id=actor_id,
+        data={**payload["booking"], "by": _actor_side(booking, actor_id)},
+    )
+
+
+def _actor_side(booking: Booking, actor_id: int | None) -> str:
+    if actor_id == booking.guest_id:
+        return "guest"
+    if actor_id is not None and actor_id == booking.property.host_id:
+        return "host"
+    return "system"

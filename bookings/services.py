@@ -356,8 +356,11 @@ def booking_create_agreed(
     currency: str,
     cancellation_policy: str,
     now: datetime,
+    actor: User | None,
 ) -> Booking:
     """The booking of an accepted negotiation: ``awaiting_payment`` at the agreed total.
+    ``actor`` accepted it (the guest, the host, or ``None`` for an automatic acceptance);
+    whoever it is, the guest is the one told to pay.
 
     The terms are the negotiation's, fixed when it opened (currency, cancellation policy,
     guests, stay type, meals), whatever the listing says by now. ``price`` is the list
@@ -388,7 +391,7 @@ def booking_create_agreed(
         ),
         negotiation_id=negotiation_id,
     )
-    record(booking, from_status="", actor=guest, reason="negotiated price accepted")
+    record(booking, from_status="", actor=actor, reason="negotiated price accepted")
     return booking
 
 

@@ -4,9 +4,9 @@ import json
 
 from negotiation.models import Event, Negotiation
 from notifications.events import group_send_on_commit, publish_to_users
-from notifications.services import notify
+from notifications.services import tell
 
-# Events that become a notification of the party who did not cause them.
+# Events that become notifications; who is told is the table's (notifications.recipients).
 NOTIFIED = {
     "negotiation.opened",
     "offer.created",
@@ -24,11 +24,18 @@ def negotiation_group(negotiation_id: int) -> str:
 
 
 def append_event(
-    negotiation: Negotiation, type: str, data: dict, actor=None, *, notify_parties: bool = True
+    negotiation: Negotiation,
+    type: str,
+    data: dict,
+    actor=None,
+    *,
+    notify_parties: bool = True,
+    notice: dict | None = None,
 ) -> Event:
     """Next ``seq`` under the negotiation row lock the caller holds; published on commit.
-    A notified event becomes a notification of each party but its actor, unless
-    ``notify_parties`` is False (the event is then only in the log and the room)."""
+    A notified event becomes the notifications the table says (the other party of an
+    offer, both of an expiry...), unless ``notify_parties`` is False (the event is then
+    only in the log and the room). ``notice`` adds to the notifications' data."""
     data = json.loads(json.dumps(data, default=str))
     negotiation.last_seq += 1
     negotiation.save(update_fields=["last_seq", "updated_at"])
@@ -37,11 +44,50 @@ def append_event(
     )
     publish_event(negotiation, event)
     if notify_parties and type in NOTIFIED:
-        kind = notification_kind(type, data)
-        for user_id in (negotiation.guest_id, negotiation.host_id):
-            if actor is None or user_id != actor.pk:
-                notify(user_id=user_id, kind=kind, data=notice_data(event))
+        tell_event(negotiation, event, notice=notice)
     return event
+
+
+def tell_event(negotiation: Negotiation, event: Event, *, notice: dict | None = None) -> None:
+    """The notifications of a stored event, as the table says."""
+    tell(
+        kind=notification_kind(event.type, event.data),
+        guest_id=negotiation.guest_id,
+        host_id=negotiation.host_id,
+        actor_id=event.actor_id,
+        data={**notice_data(event), **_summary_for(negotiation, event), **(notice or {})},
+    )
+
+
+def _summary_for(negotiation: Negotiation, event: Event) -> dict:
+    # A message's notification is in-app only, and written by chat.py's single statement
+    # too: both paths keep to the event's own data.
+    return {} if event.type == "message.created" else negotiation_summary(negotiation)
+
+
+def negotiation_summary(negotiation: Negotiation) -> dict:
+    """What an email about the negotiation needs beyond the event: the listing, the stay,
+    the terms and both first names (the chat's one-statement path does without: messages
+    have no email)."""
+    prop = negotiation.property
+    return {
+        "title": prop.title,
+        "property": prop.pk,
+        "timezone": prop.timezone or "UTC",
+        "check_in": negotiation.check_in.isoformat(),
+        "check_out": negotiation.check_out.isoformat(),
+        "check_in_time": prop.check_in_time.strftime("%H:%M") if prop.check_in_time else "",
+        "check_out_time": prop.check_out_time.strftime("%H:%M") if prop.check_out_time else "",
+        "guests": negotiation.guests,
+        "stay_type": negotiation.stay_type,
+        "currency": negotiation.currency,
+        "list_total": str(negotiation.list_total),
+        "cancellation_policy": negotiation.cancellation_policy,
+        "guest_id": negotiation.guest_id,
+        "host_id": negotiation.host_id,
+        "guest_name": negotiation.guest.first_name,
+        "host_name": negotiation.host.first_name,
+    }
 
 
 def notification_kind(type: str, data: dict | None = None) -> str:

@@ -22,7 +22,7 @@ from bookings.services import DatesUnavailable
 from config.errors import ApplicationError, ConflictError
 from config.money import quantize
 from negotiation import chat
-from negotiation.events import append_event, publish_ephemeral
+from negotiation.events import append_event, publish_ephemeral, tell_event
 from negotiation.models import (
     ActionReceipt,
     ChatMessage,
@@ -311,11 +311,19 @@ def _check_amount(negotiation: Negotiation, side: str, amount: Decimal) -> None:
 
 
 def _make_offer(
-    negotiation: Negotiation, side: str, amount: Decimal, message: str, actor: User, now
+    negotiation: Negotiation,
+    side: str,
+    amount: Decimal,
+    message: str,
+    actor: User,
+    now,
+    *,
+    opening: bool = False,
 ) -> int:
     amount = quantize(amount, negotiation.currency)
     _check_amount(negotiation, side, amount)
     below_floor = side == Side.GUEST and _below_floor(negotiation, amount)
+    accepted_at_once = side == Side.GUEST and not below_floor and _auto_accepts(negotiation, amount)
     offer = Offer.objects.create(
         negotiation=negotiation,
         side=side,
@@ -347,7 +355,10 @@ def _make_offer(
         actor=actor,
         # The host is not told of an offer under their floor, nor of its decline: it was
         # never theirs to answer. It stays in the negotiation's log.
-        notify_parties=not below_floor,
+        # Nor of one accepted at once: the acceptance is the host's notice of it.
+        notify_parties=not (below_floor or accepted_at_once),
+        # The first offer of a new negotiation: the host's one notice of both (one email)
+        notice={"opening": True} if opening else None,
     )
     if below_floor:
         return _decline_automatically(negotiation, offer, now)
@@ -394,10 +405,14 @@ def _decline_automatically(negotiation: Negotiation, offer: Offer, now) -> int:
     ).seq
 
 
+def _auto_accepts(negotiation: Negotiation, amount: Decimal) -> bool:
+    auto = _threshold(negotiation, negotiation.property.auto_accept_nightly_price)
+    return auto is not None and amount >= auto
+
+
 def _apply_auto_accept(negotiation: Negotiation, offer: Offer, now) -> int | None:
     """An offer at or above the auto-accept total is accepted at once."""
-    auto = _threshold(negotiation, negotiation.property.auto_accept_nightly_price)
-    if auto is not None and offer.amount >= auto:
+    if _auto_accepts(negotiation, offer.amount):
         return _accept(negotiation, offer, actor=None, now=now)
     return None
 
@@ -419,6 +434,7 @@ def _accept(negotiation: Negotiation, offer: Offer, *, actor: User | None, now) 
                 currency=negotiation.currency,
                 cancellation_policy=negotiation.cancellation_policy,
                 now=now,
+                actor=actor,
             )
     except DatesUnavailable:
         _close(negotiation, NegotiationStatus.UNAVAILABLE, now)
@@ -508,7 +524,7 @@ def negotiation_open(
             turn=Side.HOST,
             expires_at=now + _ttl(),
         )
-        seq = append_event(
+        opened = append_event(
             negotiation,
             "negotiation.opened",
             {
@@ -522,12 +538,17 @@ def negotiation_open(
                 "cancellation_policy": prop.cancellation_policy,
             },
             actor=guest,
-        ).seq
+            # opened with an amount, the offer's notice tells the host of both (one email)
+            notify_parties=amount is None,
+        )
+        seq = opened.seq
         if message:
             seq = _post_message(negotiation, guest, message)
         if amount is not None:
             with contextlib.suppress(_AcceptFailed):  # recorded as unavailable
-                seq = _make_offer(negotiation, Side.GUEST, amount, "", guest, now)
+                seq = _make_offer(negotiation, Side.GUEST, amount, "", guest, now, opening=True)
+            if negotiation.offers.filter(declined_at__isnull=False).exists():
+                tell_event(negotiation, opened)  # the offer was never the host's to answer
         return Outcome(negotiation, seq, notice_of(negotiation, seq))
 
 

@@ -22,6 +22,7 @@ TEMPLATES = {
     "negotiation.offer.accepted": "negotiation_ended",
     "negotiation.declined": "negotiation_ended",
     "negotiation.expired": "negotiation_ended",
+    "negotiation.unavailable": "negotiation_ended",
     "negotiation.listing_archived": "listing_archived",
     "superhost.gained": "superhost_gained",
     "superhost.lost": "superhost_lost",

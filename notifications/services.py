@@ -10,6 +10,7 @@ from accounts.models import User
 from config.errors import REDIS_OUTAGE
 from notifications.events import publish_to_users
 from notifications.models import EmailLog, Notification, NotificationPreference
+from notifications.recipients import ALWAYS_EMAILED, RULES, actor_role, recipients
 
 logger = logging.getLogger(__name__)
 
@@ -17,25 +18,42 @@ logger = logging.getLogger(__name__)
 NOT_QUEUED = "not queued"
 
 
-def notify(*, user_id: int, kind: str, data: dict, dedupe_key: str = "") -> Notification:
-    """Store a notification, push it live after commit, and email it if the kind has an
-    email and the user wants it."""
+def tell(
+    *, kind: str, guest_id: int, host_id: int, actor_id: int | None, data: dict
+) -> list[Notification]:
+    """Notify the parties of a booking or negotiation as the table says
+    (:mod:`notifications.recipients`): who is told, by who acted, and who is emailed."""
+    actor = actor_role(actor_id=actor_id, guest_id=guest_id, host_id=host_id)
+    user_ids = {"guest": guest_id, "host": host_id}
+    return [
+        notify(user_id=user_ids[role], kind=kind, data=data, email="email" in channels)
+        for role, channels in recipients(kind, actor).items()
+    ]
+
+
+def notify(
+    *, user_id: int, kind: str, data: dict, dedupe_key: str = "", email: bool | None = None
+) -> Notification:
+    """Store a notification, push it live after commit, and email it if ``email`` (by
+    default: if the kind's row in the table emails anyone) and the user wants it."""
     notification = Notification.objects.create(
         user_id=user_id, kind=kind, data=data, dedupe_key=dedupe_key
     )
-    announce(notification)
+    announce(notification, email=email)
     return notification
 
 
-def announce(notification: Notification) -> None:
+def announce(notification: Notification, *, email: bool | None = None) -> None:
     """What follows a stored notification: its live frame after commit, and its email if
-    the kind has one and the user wants it."""
+    it has one (``email``, by default the kind's row) and the user wants it."""
     from notifications.emails import TEMPLATES
 
     publish_to_users([notification.user_id], notification.as_frame())
-    if notification.kind in TEMPLATES and email_wanted(
-        user_id=notification.user_id, kind=notification.kind
-    ):
+    kind = notification.kind
+    if email is None:
+        rule = RULES.get(kind)
+        email = bool(rule.emailed) if rule else kind in TEMPLATES
+    if email and kind in TEMPLATES and email_wanted(user_id=notification.user_id, kind=kind):
         transaction.on_commit(lambda: queue_notification_email(notification.pk))
 
 
@@ -98,17 +116,27 @@ def notify_once(*, user_id: int, kind: str, key: str, data: dict) -> Notificatio
 
 
 def email_wanted(*, user_id: int, kind: str) -> bool:
+    """The user's choice for ``kind``; payment emails are always wanted."""
+    if kind in ALWAYS_EMAILED:
+        return True
     preference = NotificationPreference.objects.filter(user_id=user_id, kind=kind).first()
     return preference.email if preference else True
 
 
 @transaction.atomic
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    """Mark the given notifications (or all, with ``ids=None``) of ``user`` as read."""
+    """Mark the given notifications (or all, with ``ids=None``) of ``user`` as read, and
+    tell every open notification socket of the user after commit (other tabs update)."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
+    marked = list(unread.select_for_update().values_list("pk", flat=True))
+    if not marked:
+        return 0
+    at = timezone.now()
+    Notification.objects.filter(pk__in=marked).update(read_at=at)
+    publish_to_users([user.pk], {"type": "read", "ids": sorted(marked), "at": at.isoformat()})
+    return len(marked)
 
 
 @transaction.atomic

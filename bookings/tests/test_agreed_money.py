@@ -335,8 +335,10 @@ def test_the_confirmation_email_is_a_receipt_of_the_agreed_items(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.booking_pay(booking_id=booking.pk, guest=guest, payment_token="tok_ok")
-    (receipt,) = [m for m in mail.outbox if "is confirmed" in m.body]
-    assert receipt.to == [prop.host.email]  # the guest paid; the host is told
+    receipts = [m for m in mail.outbox if "is confirmed" in m.body]
+    # the guest paid: the host is told, the guest gets a receipt
+    assert sorted(m.to[0] for m in receipts) == sorted([guest.email, prop.host.email])
+    (receipt,) = [m for m in receipts if m.to == [guest.email]]
     for line in (
         "3 nights: 41.95 EUR",
         "Cleaning fee: 3.50 EUR",

@@ -38,6 +38,10 @@ def test_booking_request_notifies_the_host_not_the_guest_and_lists_unread_first(
     host.post(f"/api/v1/bookings/{booking['id']}/approve/")
     guest_rows = client_for(guest).get("/api/v1/notifications/").json()["results"]
     assert [r["kind"] for r in guest_rows] == ["booking.confirmed"]
+    # the host approved: their copy of the confirmation is a receipt in the inbox
+    host_rows = host.get("/api/v1/notifications/").json()["results"]
+    assert sorted(r["kind"] for r in host_rows) == ["booking.confirmed", "booking.pending_host"]
+    assert host.post("/api/v1/notifications/read/", {"all": True}).json() == {"marked": 2}
 
     _book(client_for(verified_guest()), prop, days=40)
     first = host.get("/api/v1/notifications/").json()["results"]
@@ -45,7 +49,8 @@ def test_booking_request_notifies_the_host_not_the_guest_and_lists_unread_first(
         "marked": 1
     }
     after = host.get("/api/v1/notifications/").json()["results"]
-    assert [r["read"] for r in after] == [False, True]  # unread first
+    assert [r["read"] for r in after] == [True, True, True]
+    _book(client_for(verified_guest()), prop, days=50)
     assert host.post("/api/v1/notifications/read/", {"all": True}).json() == {"marked": 1}
 
 
@@ -120,6 +125,7 @@ async def test_notifications_stream_live_and_replay_after_an_id():
     assert (await again.connect())[0]
     replayed = await _next_notification(again)
     assert replayed["id"] > live["id"] and replayed["kind"] == "booking.pending_host"
+    assert await again.receive_json_from(timeout=3) == {"type": "unread", "count": 2}
     await again.send_json_to({"type": "ping"})
     assert await again.receive_json_from(timeout=3) == {"type": "pong"}
     await again.send_to(text_data="nope")
