@@ -13,8 +13,11 @@
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from rest_framework import serializers
+
+from config.money import format_amount
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
@@ -84,3 +87,42 @@ class MultiLineCharField(serializers.CharField):
         if has_control_characters(value, multiline=True):
             self.fail("control_characters")
         return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class AmountField(DecimalField):
+    """An amount of money written with its currency's minor unit (``config.money``):
+    ``"1000"`` in JPY, ``"0.00"`` in EUR, ``"1.250"`` in BHD, never DRF's fixed two
+    decimals. The currency is the serializer context's ``"currency"`` if given, else read
+    from the object being serialized along ``currency`` (an attribute or key path:
+    ``"currency"``, ``"property.currency"``). Input is parsed as :class:`DecimalField`
+    (up to 3 decimals: whether the currency allows them is the writer's check)."""
+
+    def __init__(self, *, currency: str = "currency", **kwargs):
+        self.currency_path = currency
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        if value is None:
+            return None
+        return _Priced(Decimal(value), self._currency_of(instance))
+
+    def _currency_of(self, instance) -> str:
+        if self.context.get("currency"):
+            return self.context["currency"]
+        value = instance
+        for part in self.currency_path.split("."):
+            value = value[part] if isinstance(value, dict) else getattr(value, part)
+        return value
+
+    def to_representation(self, value):
+        if isinstance(value, _Priced):
+            return format_amount(value.amount, value.currency)
+        return super().to_representation(value)
+
+
+class _Priced(NamedTuple):
+    amount: Decimal
+    currency: str

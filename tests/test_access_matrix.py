@@ -101,6 +101,7 @@ MATRIX = {
     f"POST {B}cancel/": PARTIES,
     f"POST {B}review/": PARTIES,
     "POST /api/v1/reviews/{pk}/reply/": HOST_PARTY,
+    "GET /api/v1/auth/me/reviews/": SIGNED_IN,  # the reviews hosts wrote of me
     "GET /api/v1/host/analytics/": HOSTS,
     "GET /api/v1/negotiations/": SIGNED_IN,
     "POST /api/v1/negotiations/": SIGNED_IN,

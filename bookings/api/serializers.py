@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
 from bookings.selectors import effective_status
-from config.fields import DecimalField, MultiLineCharField, SingleLineCharField
+from config.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
 from config.money import format_amount
 
 MEAL_KEYS = ("breakfast", "lunch", "dinner")
@@ -81,6 +81,7 @@ class BookingSerializer(serializers.ModelSerializer):
     property_title = serializers.CharField(source="property.title", read_only=True)
     guest_name = serializers.CharField(source="guest.full_name", read_only=True)
     location = serializers.SerializerMethodField()
+    total = AmountField(read_only=True)  # in the booking's currency's minor unit
 
     class Meta:
         model = Booking

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.fields import DecimalField, MultiLineCharField, SingleLineCharField
+from config.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
 from config.images import ImageUploadField, clean_image_upload
+from config.money import format_amount
 from properties.api.fields import CoordinateField, image_urls, image_urls_of
 from properties.location import approximate_point
 from properties.models import (
@@ -179,7 +180,19 @@ class PhotoOrderSerializer(serializers.Serializer):
     )
 
 
+def _amount(**kwargs) -> AmountField:
+    """An amount read from the listing (or from a row of it): the listing's currency's
+    minor unit ("1000" in JPY, "120.00" in EUR)."""
+    return AmountField(read_only=True, allow_null=True, **kwargs)
+
+
 class StayTypeOutSerializer(serializers.ModelSerializer):
+    nightly_price = _amount(currency="property.currency")
+    monthly_price = _amount(currency="property.currency")
+    breakfast_price = _amount(currency="property.currency")
+    lunch_price = _amount(currency="property.currency")
+    dinner_price = _amount(currency="property.currency")
+
     class Meta:
         model = StayType
         fields = (
@@ -244,6 +257,9 @@ class PropertyCardListSerializer(serializers.ListSerializer):
             elif name in _APPROXIMATE:  # never the exact point in a result
                 point = approximate_point(row["id"], row["latitude"], row["longitude"])
                 card[name] = _decimal(point[_APPROXIMATE[name]], 6)
+            elif name == "nightly_price":  # as AmountField writes it
+                value = row["base_nightly_price"]
+                card[name] = None if value is None else format_amount(value, row["currency"])
             elif name in _CARD_DECIMALS:
                 column, places = _CARD_DECIMALS[name]
                 card[name] = _decimal(row[column], places)
@@ -260,7 +276,6 @@ _APPROXIMATE = {"latitude": 0, "longitude": 1}
 
 #: Card fields written as DRF's DecimalField writes them: (column, decimal places).
 _CARD_DECIMALS = {
-    "nightly_price": ("base_nightly_price", 2),
     "rating": ("rating_avg", 2),
 }
 
@@ -287,13 +302,7 @@ class PropertyListSerializer(serializers.ModelSerializer):
     cover = serializers.SerializerMethodField()
     latitude = ApproximateCoordinate()
     longitude = ApproximateCoordinate()
-    nightly_price = serializers.DecimalField(
-        source="base_nightly_price",
-        max_digits=10,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-    )
+    nightly_price = _amount(source="base_nightly_price")
     rating = serializers.DecimalField(
         source="rating_avg", max_digits=3, decimal_places=2, read_only=True, allow_null=True
     )
@@ -362,6 +371,7 @@ class PropertyDetailSerializer(PropertyListSerializer):
     stay_types = StayTypeOutSerializer(many=True, read_only=True)
     host = serializers.SerializerMethodField()
     rating_breakdown = serializers.SerializerMethodField()
+    cleaning_fee = _amount()
 
     class Meta(PropertyListSerializer.Meta):
         list_serializer_class = serializers.ListSerializer
@@ -414,6 +424,8 @@ class PropertyOwnerSerializer(PropertyDetailSerializer):
     longitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, read_only=True, allow_null=True
     )
+    floor_nightly_price = _amount()
+    auto_accept_nightly_price = _amount()
 
     class Meta(PropertyDetailSerializer.Meta):
         fields = (
@@ -467,6 +479,8 @@ class BlockWriteSerializer(DateRangeSerializer):
 
 
 class RateSerializer(serializers.ModelSerializer):
+    nightly_price = _amount(currency="property.currency")
+
     class Meta:
         model = SeasonalRate
         fields = ("id", "start", "end", "nightly_price")
@@ -521,4 +535,5 @@ class AvailabilityDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     # unavailable: outside the window a stay may take (the quote's today, notice, horizon)
     status = serializers.ChoiceField(choices=["available", "blocked", "booked", "unavailable"])
-    nightly_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    # in the listing's currency (the view gives it as the context's "currency")
+    nightly_price = AmountField(allow_null=True)

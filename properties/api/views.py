@@ -203,7 +203,8 @@ class AvailabilityView(APIView):
         prop = selectors.property_get_visible(user=request.user, property_id=pk)
         params = _valid(s.AvailabilityParamsSerializer, request.query_params)
         days = selectors.availability(prop=prop, start=params["start"], end=params["end"])
-        return Response(s.AvailabilityDaySerializer(days, many=True).data)
+        days = s.AvailabilityDaySerializer(days, many=True, context={"currency": prop.currency})
+        return Response(days.data)
 
 
 class BlockListCreateView(APIView):
