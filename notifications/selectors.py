@@ -1,14 +1,16 @@
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import User
 from notifications.models import Notification
 
 
 def notifications_for_user(*, user: User) -> QuerySet[Notification]:
-    """Unread first, newest first within each group."""
-    return Notification.objects.filter(user=user).order_by(
-        F("read_at").asc(nulls_first=True), "-pk"
-    )
+    """Newest first, by id: reading an item never moves it (keyset paging stays stable)."""
+    return Notification.objects.filter(user=user).order_by("-pk")
+
+
+def notifications_unread_count(*, user_id: int) -> int:
+    return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
 
 
 def notifications_after(*, user_id: int, after: int, limit: int = 500) -> list[Notification]:

@@ -1,14 +1,16 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, pagination, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.pagination import PageNumberPagination
 from config.views import validated
 from notifications import selectors, services
 from notifications.emails import TEMPLATES
 from notifications.models import Notification, NotificationPreference
+from notifications.recipients import ALWAYS_EMAILED
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -56,9 +58,40 @@ class PreferenceSerializer(serializers.ModelSerializer):
         model = NotificationPreference
         fields = ("kind", "email")
 
+    def validate(self, attrs):
+        if attrs["kind"] in ALWAYS_EMAILED and not attrs["email"]:
+            raise serializers.ValidationError(
+                {"kind": "Payment and booking emails cannot be turned off."},
+                code="always_emailed",
+            )
+        return attrs
+
+
+class NotificationPagination(pagination.CursorPagination):
+    """Keyset paging, newest first by id: new items and read state never shift a page."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    get_page_size = PageNumberPagination.get_page_size
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["unread_count"] = {"type": "integer", "minimum": 0}
+        schema["required"] = [*schema.get("required", []), "unread_count"]
+        return schema
+
 
 class NotificationListView(generics.ListAPIView):
     serializer_class = NotificationSerializer
+    pagination_class = NotificationPagination
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.data["unread_count"] = selectors.notifications_unread_count(
+            user_id=request.user.pk
+        )
+        return response
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

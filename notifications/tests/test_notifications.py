@@ -74,12 +74,12 @@ def test_preferences_are_per_kind():
     client = client_for(verified_guest())
     assert (
         client.put(
-            "/api/v1/notifications/preferences/", {"kind": "booking.confirmed", "email": False}
+            "/api/v1/notifications/preferences/", {"kind": "review.invitation", "email": False}
         ).status_code
         == 200
     )
     assert client.get("/api/v1/notifications/preferences/").json() == [
-        {"kind": "booking.confirmed", "email": False}
+        {"kind": "review.invitation", "email": False}
     ]
     assert (
         client.put(
