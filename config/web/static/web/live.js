@@ -142,7 +142,7 @@
 
   // --- notifications: the bell and a page-wide bus --------------------------------------
 
-  const bell = { socket: null, lastId: 0, items: new Map() };
+  const bell = { socket: null, lastId: 0, items: new Map(), unread: null };
 
   const KIND_WORDS = {
     "booking.requested": "New booking request",
@@ -194,7 +194,8 @@
           )
         : [h("li", { class: "muted" }, "Nothing yet.")]),
     );
-    const unread = items.filter((n) => !n.read).length;
+    // The server's count (all unread, not only the 30 shown) once known.
+    const unread = bell.unread ?? items.filter((n) => !n.read).length;
     const badge = document.getElementById("bell-count");
     badge.textContent = String(unread);
     badge.hidden = unread === 0;
@@ -214,6 +215,7 @@
     try {
       const page = await P.get("notifications/");
       (page.results || []).forEach(addNotification);
+      bell.unread = page.unread_count;
     } catch (e) {
       /* the socket fills it */
     }
@@ -225,6 +227,15 @@
           if (addNotification(Object.assign({ read: false, created_at: new Date().toISOString() }, frame))) {
             renderBell();
           }
+        }
+        if (frame.type === "read") {
+          // marked read here or in another tab
+          (frame.ids || []).forEach((id) => bell.items.has(id) && (bell.items.get(id).read = true));
+          renderBell();
+        }
+        if (frame.type === "unread") {
+          bell.unread = frame.count;
+          renderBell();
         }
         if (frame.type !== "pong" && frame.type !== "error") {
           document.dispatchEvent(new CustomEvent("parley:live", { detail: frame }));
@@ -242,6 +253,7 @@
     bell.socket = null;
     bell.items.clear();
     bell.lastId = 0;
+    bell.unread = null;
     document.getElementById("bell-wrap").hidden = true;
   };
 
