@@ -56,6 +56,7 @@ MATRIX = {
     "POST /api/v1/auth/logout/": PUBLIC,
     "GET /api/v1/auth/me/": SIGNED_IN,
     "PATCH /api/v1/auth/me/": SIGNED_IN,
+    "POST /api/v1/auth/me/close/": SIGNED_IN,  # a wrong password: a 400, nothing closed
     "GET /api/v1/auth/me/documents/": SIGNED_IN,
     "POST /api/v1/auth/me/documents/": SIGNED_IN,
     "GET /api/v1/auth/me/documents/{pk}/image/": GUEST_PARTY,  # the guest's document
@@ -212,6 +213,7 @@ def _request(world: World, operation: str, actor: str) -> tuple[str, dict, str]:
             {"refresh": str(RefreshToken.for_user(world.user(actor)))} if world.user(actor) else {}
         ),
         "PATCH /api/v1/auth/me/": {"first_name": "Zoe"},
+        "POST /api/v1/auth/me/close/": {"password": "not-the-password", "confirm": True},
         "POST /api/v1/auth/me/documents/": {
             "kind": "passport",
             "number": "X1",
