@@ -164,7 +164,9 @@ def quote_for_search(
             _price_input(
                 prop, offered[kind], check_in=check_in, check_out=check_out, guests=guests,
                 meals=(), stay_type=kind, currency=prop.currency,
-                rates=() if kind == StayKind.PAYING_GUEST else rates,
+                rates=()
+                if kind == StayKind.PAYING_GUEST
+                else stay_type_rates(offered.values(), offered[kind], rates),
             )
         )  # fmt: skip
         if best is None or quote.total < best[1].total:

@@ -158,7 +158,7 @@ def test_every_result_quotes_and_books_and_every_quoting_listing_is_found(listin
         assert set(cards) == set(expected), (params, cards, expected)
         event(f"found {min(len(expected), 2)}+ of {len(props)}")
         for pk, (kind, total) in expected.items():
-            assert cards[pk]["stay_type"] == kind
+            assert cards[pk]["stay_type"] == kind, (cards[pk], kind, total, params, listings)
             assert Decimal(cards[pk]["stay_total"]) == total
             with transaction.atomic():
                 booking, _ = booking_create(
