@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from bookings.events import stay_summary
 from bookings.models import Booking, BookingStatus
 from notifications.services import notify_once
 
@@ -94,4 +95,6 @@ def _summary(booking: Booking) -> dict:
         "total": str(booking.total),
         "currency": booking.currency,
         "hold_expires_at": booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
+        "property": booking.property_id,
+        **stay_summary(booking),  # what the email says: listing, times, guests, names
     }

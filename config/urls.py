@@ -26,6 +26,8 @@ urlpatterns = [
     # Unknown API paths answer in the API's error shape, even with DEBUG on, whatever the
     # method: 404 not_found, not a CSRF failure.
     re_path(r"^api/", errors.unknown_api_path),
+    # One-click unsubscribe links of optional emails (List-Unsubscribe, RFC 8058).
+    path("email/", include("notifications.urls")),
     # The browser client (hash routes), after the API so it never shadows it.
     path("", include("config.web.urls")),
 ]

@@ -5,6 +5,7 @@ too. Sending is idempotent through :class:`EmailLog`.
 """
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from notifications.models import Notification
@@ -33,12 +34,11 @@ TEMPLATES = {
 
 
 def render(notification: Notification, template: str) -> tuple[str, str, str]:
-    context = {
-        "user": notification.user,
-        "kind": notification.kind,
-        "data": notification.data,
-        "site_url": settings.FRONTEND_URL,
-    }
+    """Subject, text and HTML of a notification's email (notifications/email_context.py
+    works out what they say)."""
+    from notifications.email_context import email_context
+
+    context = email_context(notification)
     base = f"notifications/email/{template}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
     return (
@@ -46,6 +46,28 @@ def render(notification: Notification, template: str) -> tuple[str, str, str]:
         render_to_string(f"{base}.txt", context),
         render_to_string(f"{base}.html", context),
     )
+
+
+def build_message(notification: Notification, template: str) -> EmailMultiAlternatives:
+    """The whole email: its parts, ``List-Unsubscribe`` on optional kinds, and the stay's
+    ``.ics`` event on a confirmation."""
+    from notifications import unsubscribe
+    from notifications.calendar import stay_ics
+
+    subject, text, html = render(notification, template)
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [notification.user.email]
+    )
+    message.attach_alternative(html, "text/html")
+    message.extra_headers.update(
+        unsubscribe.headers(user_id=notification.user_id, kind=notification.kind)
+    )
+    if notification.kind == "booking.confirmed":
+        ics = stay_ics(notification.data)
+        if ics:
+            booking = notification.data.get("id")
+            message.attach(f"parley-booking-{booking}.ics", ics, "text/calendar; method=PUBLISH")
+    return message
 
 
 def send_logged_email(*, key: str, to: str, template: str, render_parts) -> str:
@@ -72,5 +94,5 @@ def send_notification_email(notification_id: int) -> str:
         key=key,
         to=notification.user.email,
         template=template,
-        render_parts=lambda: render(notification, template),
+        render_parts=lambda: build_message(notification, template),
     )

@@ -4,10 +4,12 @@ from rest_framework import serializers
 from accounts.models import IdentityDocument, User
 from config.fields import MultiLineCharField, SingleLineCharField
 from config.images import ImageUploadField, clean_image_upload
+from notifications.preferences import EmailPreferencesField
 
 
 class UserSerializer(serializers.ModelSerializer):
     avatar = serializers.SerializerMethodField()
+    email_preferences = serializers.SerializerMethodField()
     email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
     identity_verified = serializers.BooleanField(source="is_identity_verified", read_only=True)
 
@@ -28,11 +30,18 @@ class UserSerializer(serializers.ModelSerializer):
             "pending_email",
             "identity_verified",
             "date_joined",
+            "email_preferences",
         )
         read_only_fields = fields
 
     def get_avatar(self, user: User) -> str | None:
         return user.avatar.url if user.avatar else None
+
+    def get_email_preferences(self, user: User) -> dict[str, bool]:
+        """Each kind of email, on or off (payment emails always on)."""
+        from notifications.preferences import email_preferences
+
+        return email_preferences(user)
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
@@ -50,6 +59,8 @@ class ProfileUpdateSerializer(serializers.Serializer):
     password = serializers.CharField(
         write_only=True, max_length=128, trim_whitespace=False, required=False
     )
+    # ``{kind: bool}``: which emails to get (notifications.preferences)
+    email_preferences = EmailPreferencesField(required=False)
 
     def validate_avatar(self, value):
         return clean_image_upload(value, max_bytes=settings.AVATAR_MAX_BYTES)[0]

@@ -24,6 +24,7 @@ from accounts.models import IdentityDocument
 from accounts.tokens import access_token_deny, issue_ws_ticket, revoke_ws_tickets
 from config.openapi import ErrorResponseSerializer
 from config.parsers import JSONParser, MultiPartParser
+from notifications.preferences import email_preferences_set
 
 UNAUTHORIZED = {401: ErrorResponseSerializer}  # invalid_credentials, token_not_valid
 
@@ -211,7 +212,10 @@ class MeView(APIView):
     def patch(self, request):
         data = _valid(s.ProfileUpdateSerializer, request, partial=True)
         email, password = data.pop("email", None), data.pop("password", None)
+        preferences = data.pop("email_preferences", None)
         user = request.user
+        if preferences is not None:
+            email_preferences_set(user=user, preferences=preferences)
         if email is not None:
             user = services.user_request_email_change(user=user, email=email, password=password)
         if data:

@@ -14,9 +14,9 @@ from properties.tests.factories import GuestFactory, HostFactory
 
 pytestmark = pytest.mark.django_db
 
-I, IS, ISE = "in_app", "in_app socket", "in_app socket email"  # shorthand for channels
+IS, ISE = "in_app socket", "in_app socket email"  # shorthand for channels
 
-# kind -> {actor: {role: channels}}; an actor missing means the same as "system" below it
+# kind -> {actor: {role: channels}}
 EXPECTED = {
     # the person who must act is always told, whoever acted
     "booking.pending_host": {a: {"host": ISE} for a in ACTORS},

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from notifications.unsubscribe import unsubscribe_view
+
+urlpatterns = [
+    path("unsubscribe/<str:value>", unsubscribe_view, name="email-unsubscribe"),
+]
