@@ -74,13 +74,13 @@ def test_json_that_is_not_an_object_is_400(client, raw):
     assert response.json()["type"] == "validation_error"
 
 
-def test_multipart_without_a_boundary_is_400_parse_error(client):
-    # the auth endpoints take JSON only (415); verify-email still parses forms
+def test_multipart_to_a_json_endpoint_is_415(client):
+    # every endpoint takes JSON only, but the uploads (photos, avatar, identity documents)
     response = client.generic(
         "POST", "/api/v1/auth/verify-email/", b"--x\r\n", content_type="multipart/form-data"
     )
 
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 415, "unsupported_media_type")
 
 
 def test_register_with_a_form_body_is_415(client):

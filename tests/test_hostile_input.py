@@ -23,7 +23,7 @@ from bookings.tests.factories import client_for, verified_guest
 from config.fields import RoundedDecimalField
 from negotiation.models import ChatMessage
 from properties.models import Property
-from properties.tests.factories import HostFactory, published_property
+from properties.tests.factories import HostFactory, png_bytes, published_property
 
 pytestmark = pytest.mark.django_db
 
@@ -263,35 +263,52 @@ def test_every_writable_decimal_field_refuses_hostile_numbers_cleanly(name):
 # --- Multipart and form bodies -------------------------------------------------------------
 
 EMPTY_MULTIPART = b"--XYZ--"
-TRUNCATED_MULTIPART = b'--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nLoft'
+TRUNCATED_MULTIPART = b'--XYZ\r\nContent-Disposition: form-data; name="caption"\r\n\r\nLoft'
 MULTIPART = "multipart/form-data; boundary=XYZ"
+
+
+def _photos(listing) -> str:
+    """The photo upload: one of the endpoints that take multipart (a file)."""
+    return f"/api/v1/properties/{listing.pk}/photos/"
 
 
 @pytest.mark.parametrize(
     "body", [EMPTY_MULTIPART, EMPTY_MULTIPART + b"\r\n", TRUNCATED_MULTIPART], ids=repr
 )
-def test_an_empty_or_truncated_multipart_body_is_a_parse_error(host_client, body):
-    response = host_client.generic("POST", "/api/v1/properties/", body, content_type=MULTIPART)
+def test_an_empty_or_truncated_multipart_body_is_a_parse_error(host_client, listing, body):
+    response = host_client.generic("POST", _photos(listing), body, content_type=MULTIPART)
     assert_error(response, 400, "parse_error")
     assert response["X-Request-ID"]
-    assert not Property.objects.exists()
+    assert not listing.photos.exists()
 
 
-def test_a_complete_multipart_body_still_works(host_client):
+def test_a_complete_multipart_body_still_works(host_client, listing):
     body = (
-        b'--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nLoft\r\n'
+        b'--XYZ\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + png_bytes() + b"\r\n"
+        b'--XYZ\r\nContent-Disposition: form-data; name="caption"\r\n\r\nLoft\r\n'
         b"--XYZ--\r\nepilogue, ignored"
     )
-    response = host_client.generic("POST", "/api/v1/properties/", body, content_type=MULTIPART)
+    response = host_client.generic("POST", _photos(listing), body, content_type=MULTIPART)
     assert response.status_code == 201, response.content
-    assert Property.objects.get().title == "Loft"
+    assert listing.photos.get().caption == "Loft"
 
 
-def test_a_multipart_body_without_a_boundary_is_a_parse_error(host_client):
+def test_a_multipart_body_without_a_boundary_is_a_parse_error(host_client, listing):
     response = host_client.generic(
-        "POST", "/api/v1/properties/", EMPTY_MULTIPART, content_type="multipart/form-data"
+        "POST", _photos(listing), EMPTY_MULTIPART, content_type="multipart/form-data"
     )
     assert_error(response, 400, "parse_error")
+
+
+@pytest.mark.parametrize("content_type", [MULTIPART, "application/x-www-form-urlencoded"])
+def test_a_form_or_multipart_body_to_a_json_endpoint_is_415(host_client, content_type):
+    body = b'--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nLoft\r\n--XYZ--'
+    if "urlencoded" in content_type:
+        body = b"title=Loft"
+    response = host_client.generic("POST", "/api/v1/properties/", body, content_type=content_type)
+    assert_error(response, 415, "unsupported_media_type")
+    assert not Property.objects.exists()
 
 
 # --- Control characters ----------------------------------------------------------------------
@@ -422,12 +439,12 @@ def test_an_unknown_notification_kind_is_a_400(body):
     assert client.get("/api/v1/notifications/preferences/").json() == []
 
 
-def test_a_form_preference_without_email_is_a_400_not_email_off():
+def test_a_form_preference_is_refused_not_taken_as_email_off():
     client = client_for(verified_guest())
     response = client.put(
         "/api/v1/notifications/preferences/",
         "kind=booking.confirmed",
         content_type="application/x-www-form-urlencoded",
     )
-    assert_error(response, 400, "required", "email")
+    assert_error(response, 415, "unsupported_media_type")
     assert client.get("/api/v1/notifications/preferences/").json() == []

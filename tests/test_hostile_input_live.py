@@ -117,8 +117,15 @@ def test_hostile_multipart_bodies_to_every_post_endpoint_get_a_documented_error(
                     base, path, body=body, content_type=MULTIPART, token=auth
                 )
                 _assert_documented(status, headers, content, (path, bool(auth), body_name))
-        # A listing is made from a multipart body (photos): this one is refused as such.
+        # A photo upload parses multipart: this body is refused as malformed. A JSON
+        # endpoint refuses any multipart body as such (415).
+        photos = f"/api/v1/properties/{seeded['ids']['properties'][0]}/photos/"
+        status, headers, content = _request(
+            base, photos, body=body, content_type=MULTIPART, token=token
+        )
+        assert status == 400 and json.loads(content)["errors"][0]["code"] == "parse_error"
         status, headers, content = _request(
             base, "/api/v1/properties/", body=body, content_type=MULTIPART, token=token
         )
-        assert status == 400 and json.loads(content)["errors"][0]["code"] == "parse_error"
+        code = json.loads(content)["errors"][0]["code"]
+        assert status == 415 and code == "unsupported_media_type", content

@@ -109,7 +109,7 @@ class _ClosingHeldSerializer(_ClosingBookingSerializer):
     becomes = serializers.ChoiceField(choices=["cancelled", "declined"])
 
 
-class _RefundSerializer(serializers.Serializer):
+class _ClosingRefundSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     stay = serializers.DecimalField(max_digits=12, decimal_places=2)
     cleaning_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -119,7 +119,7 @@ class _RefundSerializer(serializers.Serializer):
 
 class _ClosingStaySerializer(_ClosingBookingSerializer):
     cancellation_policy = serializers.CharField()
-    refund = _RefundSerializer(allow_null=True)
+    refund = _ClosingRefundSerializer(allow_null=True)
 
 
 class _ClosingListingSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsHost
 from config.openapi import ErrorResponseSerializer
+from config.parsers import MultiPartParser
 from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
@@ -139,6 +140,8 @@ class RotateIcalTokenView(APIView):
 
 
 class PhotoListCreateView(APIView):
+    parser_classes = [MultiPartParser]  # the photo file, field ``image``
+
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
