@@ -214,7 +214,7 @@ def _generate(*, properties: int, bookings: int, city_count: int, seed: int) -> 
 
     from accounts.models import User
     from bookings.models import Booking
-    from properties.models import Amenity, AvailabilityBlock, Photo, Property, StayType
+    from properties.models import Amenity, AvailabilityBlock, Photo, Property, StayType, fold_text
 
     rng = random.Random(seed)
     cities = make_cities(rng, city_count)
@@ -301,13 +301,20 @@ def _generate(*, properties: int, bookings: int, city_count: int, seed: int) -> 
                     reviews = rng.choice([0, 0, 0, 1, 3, 8, 20, 60])
                     rating = Decimal(str(round(rng.uniform(3.4, 5.0), 2))) if reviews else None
                     adjective = rng.choice(ADJECTIVES)
+                    title = f"{adjective} {ptype} in {city['name']}"
+                    description = (
+                        f"A {adjective.lower()} {ptype} for up to {max_guests} guests in "
+                        f"{city['name']}, close to the centre, shops and transport."
+                    )
                     yield (
                         pid,
                         1 + (pid - 1) % hosts,
                         "published",
-                        f"{adjective} {ptype} in {city['name']}",
-                        f"A {adjective.lower()} {ptype} for up to {max_guests} guests in "
-                        f"{city['name']}, close to the centre, shops and transport.",
+                        title,
+                        description,
+                        fold_text(title),
+                        fold_text(description),
+                        fold_text(city["name"]),
                         ptype,
                         f"{rng.randint(1, 300)} {rng.choice(SYLLABLES).capitalize()} Street",
                         city["name"],
@@ -337,6 +344,9 @@ def _generate(*, properties: int, bookings: int, city_count: int, seed: int) -> 
                 "status",
                 "title",
                 "description",
+                "title_folded",  # what search matches (Property.save() keeps them)
+                "description_folded",
+                "city_folded",
                 "property_type",
                 "address",
                 "city",
