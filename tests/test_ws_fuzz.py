@@ -405,6 +405,7 @@ def test_notification_socket_answers_every_frame_and_stays_open(loop, frames):
     async def run():
         ws = _socket("/ws/notifications/", user)
         assert (await ws.connect())[0]
+        assert await ws.receive_json_from(timeout=REPLY_TIMEOUT) == {"type": "unread", "count": 0}
         try:
             for kind, payload in frames:
                 if kind == "text":
