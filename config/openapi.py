@@ -12,13 +12,26 @@ below). The schema fuzzer (tests/test_fuzz_api.py) found what that misses:
 * every operation may answer 503 ``service_unavailable`` (database unreachable);
 * ``TimeField`` values are ``HH:MM[:SS[.ffffff]]`` without an offset, which OpenAPI's
   ``format: time`` (RFC 3339 full-time) does not allow.
+
+Every limit a field enforces is stated, so that generated clients and the fuzzer send what
+the API accepts (issue 20): single-line text refuses control characters and multi-line
+text all but newlines and tabs (a ``pattern``); a decimal is digits (never empty or a bare
+``-``), without a sign where its minimum is not negative; ``page`` and ``page_size`` have
+their bounds. Public reads say that authentication is optional: ``{}`` (anonymous) comes
+first among their security requirements.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
+from config.fields import MultiLineCharField, SingleLineCharField
+
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# What config.fields refuses, as ECMA-262 patterns (C0/C1 controls, DEL, U+2028/U+2029).
+SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -60,7 +73,51 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             field = _TimeString(
                 read_only=field.read_only, required=field.required, allow_null=field.allow_null
             )
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and schema.get("type") == "string":
+            if isinstance(field, SingleLineCharField) and "pattern" not in schema:
+                schema["pattern"] = SINGLE_LINE_PATTERN
+            elif isinstance(field, MultiLineCharField) and "pattern" not in schema:
+                schema["pattern"] = MULTI_LINE_PATTERN
+        if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
+            schema["pattern"] = _decimal_pattern(field)
+        return schema
+
+    def _get_pagination_parameters(self):
+        parameters = super()._get_pagination_parameters()
+        paginator = self._get_paginator()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter["name"] in {"page", "page_size"} and schema.get("type") == "integer":
+                schema["minimum"] = 1
+                most = getattr(
+                    paginator, "max_page_size" if parameter["name"] == "page_size" else "max_page",
+                    None,
+                )  # fmt: skip
+                if most:
+                    schema["maximum"] = most
+        return parameters
+
+    def get_auth(self):
+        # OpenAPI: ``{}`` is "no credentials". Put it first where anonymous reads are allowed,
+        # so a client knows the operation needs no authentication (and may take it).
+        auth = super().get_auth()
+        if auth and {} in auth:
+            auth = [{}, *[a for a in auth if a != {}]]
+        return auth
+
+
+def _decimal_pattern(field: serializers.DecimalField) -> str:
+    """What config.fields.DecimalField takes as a string: digits with an optional point,
+    within ``max_digits``/``decimal_places``, signed only where negatives can pass."""
+    places = field.decimal_places
+    whole = field.max_whole_digits if field.max_digits is not None else None
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    digits = f"\\d{{1,{whole}}}" if whole else "\\d+"
+    if whole == 0:
+        digits = "0"
+    fraction = f"(?:\\.\\d{{1,{places}}})?" if places else ""
+    return f"^{sign}{digits}{fraction}$"
 
 
 # Where a created object goes next: OpenAPI links from the 201 answer to the operations on

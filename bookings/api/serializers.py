@@ -7,6 +7,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.selectors import effective_status
 from config.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
 from config.money import format_amount
+from properties.models import StayKind
 
 MEAL_KEYS = ("breakfast", "lunch", "dinner")
 
@@ -29,7 +30,7 @@ class BookingCreateSerializer(serializers.Serializer):
     check_in = serializers.DateField()
     check_out = serializers.DateField()
     guests = serializers.IntegerField(min_value=1, max_value=100)
-    stay_type = serializers.CharField(max_length=16)
+    stay_type = serializers.ChoiceField(choices=StayKind.choices)
     meals = MealsField(required=False)
     payment_token = serializers.CharField(max_length=128, required=False, allow_blank=True)
     # The quote the guest saw: a different price by now is 409 price_changed (optional;

@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ErrorTypeEnum"] = ["validation_error", "client_error"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["StayTypeEnum"] = "properties.models.StayKind"
 
 # --- Uploads and media --------------------------------------------------------------------
 

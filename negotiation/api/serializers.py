@@ -8,6 +8,7 @@ from bookings.selectors import reviews_of_guest
 from config.fields import DecimalField, MultiLineCharField
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.selectors import effective_status
+from properties.models import StayKind
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 
@@ -17,7 +18,7 @@ class NegotiationOpenSerializer(serializers.Serializer):
     check_in = serializers.DateField()
     check_out = serializers.DateField()
     guests = serializers.IntegerField(min_value=1, max_value=100)
-    stay_type = serializers.CharField(max_length=16)
+    stay_type = serializers.ChoiceField(choices=StayKind.choices)
     meals = MealsField(required=False)
     amount = DecimalField(**AMOUNT, required=False)
     message = MultiLineCharField(max_length=2000, required=False, allow_blank=True)

@@ -79,7 +79,13 @@ class NegotiationDetailView(APIView):
 
 class NegotiationEventsView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("after", int, description="Return events with seq > after")],
+        parameters=[
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                description="Return events with seq > after",
+            )
+        ],
         responses={200: s.EventSerializer(many=True)},
         tags=["negotiations"],
     )
