@@ -32,6 +32,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # What config.fields refuses, as ECMA-262 patterns (C0/C1 controls, DEL, U+2028/U+2029).
 SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+NO_NULL_PATTERN = r"^[^\u0000]*$"
+_PATTERNED = {"pattern", "format", "enum"}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -50,7 +52,9 @@ class ServerErrorResponseSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"})
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$"}
+)
 class _TimeString(serializers.CharField):
     """Schema stand-in for ``TimeField`` (local time of day, no offset)."""
 
@@ -79,8 +83,14 @@ class AutoSchema(StandardizedErrorsAutoSchema):
                 schema["pattern"] = SINGLE_LINE_PATTERN
             elif isinstance(field, MultiLineCharField) and "pattern" not in schema:
                 schema["pattern"] = MULTI_LINE_PATTERN
+            elif isinstance(field, serializers.CharField) and not _PATTERNED & set(schema):
+                schema["pattern"] = NO_NULL_PATTERN  # DRF refuses NUL in any CharField
         if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
             schema["pattern"] = _decimal_pattern(field)
+        email = isinstance(field, serializers.EmailField)
+        if email and "format" in schema and _may_be_blank(field):
+            # An address or "" (none yet), as ``pending_email`` answers.
+            schema = {"oneOf": [schema, {"type": "string", "maxLength": 0}]}
         return schema
 
     def _get_pagination_parameters(self):
@@ -107,17 +117,75 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         return auth
 
 
+def _may_be_blank(field: serializers.Field) -> bool:
+    """A field taking "" or, read-only, the copy of a model field with ``blank=True``."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    try:
+        return bool(model and model._meta.get_field(field.source).blank)
+    except Exception:  # not a model field (a method, a nested source)
+        return False
+
+
 def _decimal_pattern(field: serializers.DecimalField) -> str:
     """What config.fields.DecimalField takes as a string: digits with an optional point,
     within ``max_digits``/``decimal_places``, signed only where negatives can pass."""
     places = field.decimal_places
     whole = field.max_whole_digits if field.max_digits is not None else None
-    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    low = field.min_value
+    sign = "" if low is not None and low >= 0 else "-?"
     digits = f"\\d{{1,{whole}}}" if whole else "\\d+"
     if whole == 0:
         digits = "0"
     fraction = f"(?:\\.\\d{{1,{places}}})?" if places else ""
-    return f"^{sign}{digits}{fraction}$"
+    high = field.max_value
+    if high is not None and high >= 1 and (low is None or low >= 0 or low == -high):
+        return _bounded_decimal_pattern(
+            int(high),
+            places,
+            sign=sign,
+            positive=low is not None and low > 0,
+            below_one=low is None or low < 1,
+        )
+    if low is None or low <= 0 or not whole:
+        return f"^{sign}{digits}{fraction}$"
+    # A positive minimum: no zero. At least 1: a whole part from 1; under 1 (e.g. 0.01):
+    # also a fraction with a non-zero digit within the places.
+    positive_whole = f"[1-9]\\d{{0,{whole - 1}}}{fraction}"
+    if low >= 1 or not places:
+        return f"^{positive_whole}$"
+    fractions = "|".join(
+        f"{'0' * zeros}[1-9]\\d{{0,{places - zeros - 1}}}" for zeros in range(places)
+    )
+    return f"^(?:{positive_whole}|0?\\.(?:{fractions}))$"
+
+
+def _positive_fractions(places: int) -> str:
+    """``.01`` to ``.99`` (two places): a fraction with a non-zero digit."""
+    return "|".join(f"{'0' * zeros}[1-9]\\d{{0,{places - zeros - 1}}}" for zeros in range(places))
+
+
+def _bounded_decimal_pattern(
+    high: int, places: int, *, sign: str, positive: bool, below_one: bool
+) -> str:
+    """Decimals from 0 (or just above it) to ``high`` (an integer): a whole part below
+    ``high`` with any fraction, or ``high`` itself with a zero fraction."""
+    below = str(high - 1)
+    alternatives = [] if positive else ["0"]
+    if len(below) > 1:
+        alternatives.append(f"[1-9]\\d{{0,{len(below) - 2}}}")
+    for i, digit in enumerate(below):
+        lo, hi = (1 if i == 0 else 0), int(digit) - (0 if i == len(below) - 1 else 1)
+        if hi >= lo:
+            rest = len(below) - i - 1
+            alternatives.append(below[:i] + f"[{lo}-{hi}]" + (f"\\d{{{rest}}}" if rest else ""))
+    fraction = f"(?:\\.\\d{{1,{places}}})?" if places else ""
+    zero_fraction = f"(?:\\.0{{1,{places}}})?" if places else ""
+    options = [f"(?:{'|'.join(alternatives)}){fraction}", f"{high}{zero_fraction}"]
+    if positive and below_one and places:
+        options.append(f"0?\\.(?:{_positive_fractions(places)})")
+    return f"^{sign}(?:{'|'.join(options)})$"
 
 
 # Where a created object goes next: OpenAPI links from the 201 answer to the operations on
@@ -160,4 +228,18 @@ def add_links(result, generator, request, public):
                     "operationId": operation["operationId"],
                     "parameters": {"id": "$response.body#/id"},
                 }
+    return result
+
+
+def multipart_has_a_part(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a multipart body has at least one part (RFC 2046;
+    config.parsers refuses one without), so its schema asks for at least one property."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            ref = content.get("multipart/form-data", {}).get("schema", {}).get("$ref", "")
+            name = ref.rsplit("/", 1)[-1]
+            if name in schemas:
+                schemas[name]["minProperties"] = 1
     return result

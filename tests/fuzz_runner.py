@@ -24,6 +24,7 @@ CHECKS = ",".join(
         "content_type_conformance",
         "response_headers_conformance",
         "response_schema_conformance",
+        "limits_in_schema",  # tests/fuzz_hooks.py: valid data is not refused by a hidden limit
     )
 )
 

@@ -350,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_links",
+        "config.openapi.multipart_has_a_part",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
