@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.api.serializers import GuestReviewsSerializer, MealsField
 from bookings.selectors import reviews_of_guest
-from config.fields import DecimalField, MultiLineCharField
+from config.fields import AmountField, DecimalField, MultiLineCharField
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.selectors import effective_status
 from properties.models import StayKind
@@ -52,7 +52,7 @@ class ReadInSerializer(serializers.Serializer):
 class OfferSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     side = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = AmountField(currency="negotiation.currency")
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
@@ -66,6 +66,7 @@ class OfferSerializer(serializers.Serializer):
 class NegotiationSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     offers = OfferSerializer(many=True, read_only=True)
+    list_total = AmountField(read_only=True)
     property_title = serializers.CharField(source="property.title", read_only=True)
 
     class Meta:
