@@ -49,11 +49,15 @@ async def ping_pong(base: str, access: str) -> None:
         additional_headers={"Authorization": f"Bearer {access}"},
         open_timeout=10,
     ) as socket:
+        # The socket opens with the inbox's unread count, then answers the ping.
+        greeting = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        if greeting.get("type") != "unread" or not isinstance(greeting.get("count"), int):
+            raise SystemExit(f"unexpected greeting: {greeting}")
         await socket.send(json.dumps({"type": "ping"}))
         reply = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
         if reply != {"type": "pong"}:
             raise SystemExit(f"unexpected reply: {reply}")
-        print("websocket ping/pong ok")
+        print(f"websocket ok: unread count {greeting['count']}, ping/pong")
 
 
 def main() -> None:
