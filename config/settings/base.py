@@ -127,7 +127,10 @@ def limit_parallel_query(database: dict, workers: int) -> None:
     if "postgresql" not in database["ENGINE"]:
         return
     options = database.setdefault("OPTIONS", {})
-    setting = f"-c max_parallel_workers_per_gather={workers}"
+    # No JIT either: compiling a plan takes 1 to 2 s, which PostgreSQL starts paying once a
+    # query's estimated cost passes jit_above_cost; a web request never wins that back
+    # (a radius search priced for its dates spent 1.8 of its 2.4 s compiling, 5 Dec 2026).
+    setting = f"-c max_parallel_workers_per_gather={workers} -c jit=off"
     options["options"] = f"{options['options']} {setting}" if options.get("options") else setting
 
 
