@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,6 +26,7 @@ from negotiation.events import append_event, publish_ephemeral, tell_event
 from negotiation.models import (
     ActionReceipt,
     ChatMessage,
+    Event,
     Negotiation,
     NegotiationStatus,
     Offer,
@@ -33,6 +34,7 @@ from negotiation.models import (
     Side,
 )
 from properties.models import Property
+from properties.quotes import quote_at_nightly
 
 CHAT_AFTER_CLOSE = timedelta(days=14)
 
@@ -113,7 +115,6 @@ class Outcome:
 def notice_of(negotiation: Negotiation, seq: int) -> dict | None:
     """The notice of the action acknowledged with ``seq``: an offer declined at once is
     answered with its words, the first time and when a repeat is acknowledged."""
-    from negotiation.models import Event
 
     event = Event.objects.filter(negotiation=negotiation, seq=seq).only("type", "data").first()
     if event is None or event.type != "offer.declined":
@@ -250,8 +251,6 @@ def _threshold(negotiation: Negotiation, nightly: Decimal | None) -> Decimal | N
     """The total of the negotiation's stay with every night at ``nightly``, priced exactly
     as its quote is (weekly or monthly discount, meals, cleaning and service fee computed
     from those nights): the floor and auto-accept totals (DESIGN.md section 8)."""
-    from properties.quotes import quote_at_nightly
-
     if nightly is None:
         return None
     return quote_at_nightly(
@@ -757,7 +756,6 @@ def negotiations_end_for_user(*, user: User, reason: str, now: datetime) -> int:
     will answer), with ``reason`` in the event; the other party is told in-app and live.
     Lapsed ones are recorded as expired. Each is locked as every negotiation writer locks
     (property, then negotiation), in property order. Returns how many ended."""
-    from django.db.models import Q
 
     open_ones = (
         Negotiation.objects.filter(Q(guest=user) | Q(host=user), status=NegotiationStatus.OPEN)
