@@ -33,6 +33,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 NO_NULL_PATTERN = r"^[^\u0000]*$"
+# A required text that DRF trims: at least one character that is not whitespace.
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 _PATTERNED = {"pattern", "format", "enum"}
 
 
@@ -84,7 +86,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             elif isinstance(field, MultiLineCharField) and "pattern" not in schema:
                 schema["pattern"] = MULTI_LINE_PATTERN
             elif isinstance(field, serializers.CharField) and not _PATTERNED & set(schema):
-                schema["pattern"] = NO_NULL_PATTERN  # DRF refuses NUL in any CharField
+                # DRF refuses NUL in any CharField, and "  " where it trims and blanks are
+                # refused (fuzz-found on password-reset confirm's uid)
+                trimmed = field.trim_whitespace and not field.allow_blank
+                schema["pattern"] = NOT_BLANK_PATTERN if trimmed else NO_NULL_PATTERN
         if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
             schema["pattern"] = _decimal_pattern(field)
         email = isinstance(field, serializers.EmailField)
