@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import IdentityDocument, User
 from accounts.services import _blacklist_all_refresh_tokens, check_password_of
 from accounts.tokens import revoke_ws_tickets
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 ACCOUNT_CLOSED = "account_closed"
 ACCOUNT_DEACTIVATED = "account_deactivated"

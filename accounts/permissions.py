@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from config.errors import DomainPermissionDenied
+from core.errors import DomainPermissionDenied
 
 
 class EmailUnverified(DomainPermissionDenied):

@@ -7,8 +7,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from rest_framework import serializers
-from rest_framework.fields import get_error_detail
 
 from accounts import tasks
 from accounts.models import IdentityDocument, User, normalise_email
@@ -18,7 +16,7 @@ from accounts.tokens import (
     read_email_verification_token,
     revoke_ws_tickets,
 )
-from config.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, InvalidFields
 
 
 class EmailTaken(ConflictError):
@@ -36,8 +34,16 @@ def _validate_password(password: str, user: User, *, field: str = "password") ->
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        # get_error_detail keeps each validator's code (password_too_short, ...)
-        raise serializers.ValidationError({field: get_error_detail(exc)}) from exc
+        # each validator's own code (password_too_short, ...)
+        raise InvalidFields(
+            {
+                field: [
+                    (message, error.code or "invalid")
+                    for error in exc.error_list
+                    for message in error.messages
+                ]
+            }
+        ) from exc
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from django.db.models import Q, Sum
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, Payment
-from config.money import quantize
+from core.money import quantize
 from properties.models import AvailabilityBlock, Property
 
 EARNING = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)

@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from bookings.models import Booking, Payment
 from bookings.payments import get_gateway
-from config.errors import ConflictError
+from core.errors import ConflictError
 
 
 class RefundExceedsCapture(ConflictError):

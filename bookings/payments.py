@@ -15,7 +15,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class PaymentDeclined(ApplicationError):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from config.money import quantize
+from core.money import quantize
 
 FULL = Decimal(1)
 HALF = Decimal("0.5")

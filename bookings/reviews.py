@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import REVIEW_CATEGORIES, Booking, BookingStatus, Review
-from config.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError
 from notifications.services import notify
 
 REVIEW_WINDOW = timedelta(days=14)

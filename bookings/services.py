@@ -37,7 +37,8 @@ from bookings.transitions import (
     record,
     transition,
 )
-from config.errors import ApplicationError, ConflictError, InvalidTransition
+from core.errors import ApplicationError, ConflictError, InvalidTransition
+from properties.errors import DatesUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +46,6 @@ PENDING_HOST_HOLD = timedelta(hours=settings.BOOKING_PENDING_HOST_HOURS)
 AWAITING_PAYMENT_HOLD = timedelta(minutes=settings.BOOKING_PAYMENT_HOLD_MINUTES)
 _RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock, serialization failure
 _EXCLUSION_VIOLATION = "23P01"
-
-
-class DatesUnavailable(ConflictError):
-    default_code = "dates_unavailable"
-    default_detail = "These dates are no longer available."
 
 
 class IdempotencyKeyReused(ConflictError):

@@ -6,7 +6,7 @@ from datetime import datetime
 from accounts.models import User
 from bookings import charges, events
 from bookings.models import TRANSITIONS, Booking, BookingStatus, BookingStatusChange
-from config.errors import InvalidTransition
+from core.errors import InvalidTransition
 
 
 def check_transition(booking: Booking, to_status: str) -> None:

@@ -25,8 +25,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.ws_auth import JWTAuthMiddleware  # noqa: E402
-from config.embedded_scheduler import with_embedded_scheduler  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.embedded_scheduler import with_embedded_scheduler  # noqa: E402
 
 # The embedded default also runs the beat schedule in this process (no-op otherwise).
 application = with_embedded_scheduler(

@@ -4,7 +4,9 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
-from config import api_docs, errors, health
+from core import health
+from core.api import docs as api_docs
+from core.api import errors
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -29,7 +31,7 @@ urlpatterns = [
     # One-click unsubscribe links of optional emails (List-Unsubscribe, RFC 8058).
     path("email/", include("notifications.urls")),
     # The browser client (hash routes), after the API so it never shadows it.
-    path("", include("config.web.urls")),
+    path("", include("web.urls")),
 ]
 
 if settings.SERVE_MEDIA or settings.DEBUG:
@@ -44,7 +46,7 @@ if settings.SERVE_MEDIA or settings.DEBUG:
         ),
     )
 
-handler400 = "config.errors.handler400"
-handler403 = "config.errors.handler403"
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler400 = "core.api.errors.handler400"
+handler403 = "core.api.errors.handler403"
+handler404 = "core.api.errors.handler404"
+handler500 = "core.api.errors.handler500"

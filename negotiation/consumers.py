@@ -18,9 +18,9 @@ from django.http import Http404
 from rest_framework.exceptions import APIException
 
 from accounts.permissions import EmailUnverified
-from config.consumers import AsyncJsonConsumer
-from config.errors import REDIS_OUTAGE, ServiceUnavailable, is_outage
-from config.fields import has_control_characters
+from core.api.fields import has_control_characters
+from core.consumers import AsyncJsonConsumer
+from core.errors import REDIS_OUTAGE, ApplicationError, ServiceUnavailable, is_outage
 from negotiation import selectors, services
 from negotiation.events import negotiation_group
 from negotiation.models import Negotiation
@@ -249,6 +249,9 @@ class NegotiationConsumer(AsyncJsonConsumer):
         except (Negotiation.DoesNotExist, Http404):
             await self._error("not_found", "No such negotiation.", client_id)
             return
+        except ApplicationError as exc:
+            await self._error(exc.code, exc.detail, client_id)
+            return
         except APIException as exc:
             codes = exc.get_codes()
             code = codes if isinstance(codes, str) else "invalid"
@@ -309,6 +312,6 @@ def _text(value, *, required: bool) -> str:
         raise _BadField("Text of 1 to 2,000 characters is required.")
     if "\x00" in value:  # PostgreSQL cannot store it; REST refuses it too (fuzz-found)
         raise _BadField("Text may not contain NUL characters.")
-    if has_control_characters(value, multiline=True):  # as REST (config/fields.py)
+    if has_control_characters(value, multiline=True):  # as REST (core/api/fields.py)
         raise _BadField("Control characters other than line breaks and tabs are not allowed.")
     return value.replace("\r\n", "\n").replace("\r", "\n")

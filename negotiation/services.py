@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings import services as booking_services
-from bookings.services import DatesUnavailable
-from config.errors import ApplicationError, ConflictError
-from config.money import quantize
+from core.errors import ApplicationError, ConflictError
+from core.money import quantize
 from negotiation import chat
 from negotiation.events import append_event, publish_ephemeral, tell_event
 from negotiation.models import (
@@ -33,6 +32,7 @@ from negotiation.models import (
     ReadState,
     Side,
 )
+from properties.errors import DatesUnavailable
 from properties.models import Property
 from properties.quotes import quote_at_nightly
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.consumers import AsyncJsonConsumer
+from core.consumers import AsyncJsonConsumer
 from notifications.events import user_group
 from notifications.selectors import notifications_after, notifications_unread_count
 

@@ -1,7 +1,7 @@
 """What an email says, worked out once for the text and HTML parts: the listing, the
 dates with weekdays and times in the property's time zone, guests, money with its
 currency, the cancellation policy in words, the hold's end in words, the other party's
-first name, and links into the browser client's hash routes (config/web/static/web/app.js:
+first name, and links into the browser client's hash routes (web/static/web/app.js:
 ``#/b/<booking>``, ``#/n/<negotiation>``, ``#/p/<listing>``, ``#/trips``, ...).
 
 Everything comes from the notification's data (a snapshot taken when it was made), so
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from config.money import minor_digits
+from core.money import minor_digits
 from notifications import unsubscribe
 from notifications.recipients import OPTIONAL_EMAILS
 

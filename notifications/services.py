@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import REDIS_OUTAGE
+from core.errors import REDIS_OUTAGE
 from notifications.events import publish_to_users
 from notifications.models import EmailLog, Notification, NotificationPreference
 from notifications.recipients import ALWAYS_EMAILED, RULES, actor_role, recipients

@@ -1,13 +1,12 @@
 """Domain errors of listings, each with a stable ``code`` (docs/api.md lists them).
 
-Errors about one field of a request body are DRF ``ValidationError``s with that
-field as ``attr`` (type ``validation_error``); errors about the request as a whole
-are :class:`config.errors.ApplicationError` subclasses (type ``client_error``).
+Errors about named fields of a request body are :class:`core.errors.InvalidFields`
+(answered as type ``validation_error``, one entry per field as ``attr``); errors about
+the request as a whole are :class:`core.errors.ApplicationError` subclasses (type
+``client_error``).
 """
 
-from rest_framework import serializers
-
-from config.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, InvalidFields
 
 
 class QuoteError(ApplicationError):
@@ -68,8 +67,6 @@ class RateOverlap(ConflictError):
     default_detail = "This range overlaps another seasonal rate."
 
 
-def field_errors(errors: dict[str, str], code: str = "invalid") -> serializers.ValidationError:
+def field_errors(errors: dict[str, str], code: str = "invalid") -> InvalidFields:
     """A ``validation_error`` naming each field (``attr``) with a stable code."""
-    return serializers.ValidationError(
-        {attr: [serializers.ErrorDetail(detail, code=code)] for attr, detail in errors.items()}
-    )
+    return InvalidFields({attr: [(detail, code)] for attr, detail in errors.items()})

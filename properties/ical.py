@@ -63,8 +63,8 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from icalendar import Calendar, Event, vText
-from rest_framework import serializers
 
+from core.errors import InvalidFields
 from properties.models import AvailabilityBlock, CalendarFeed, Property
 
 logger = logging.getLogger(__name__)
@@ -242,8 +242,8 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-def _invalid_url(detail: str, code: str = "invalid_url"):
-    return serializers.ValidationError({"url": [serializers.ErrorDetail(detail, code=code)]})
+def _invalid_url(detail: str, code: str = "invalid_url") -> InvalidFields:
+    return InvalidFields.single("url", detail, code)
 
 
 def normalize_feed_url(url: str) -> str:
@@ -304,8 +304,10 @@ def _feed_insert(*, prop: Property, url: str, name: str) -> CalendarFeed:
     if feeds.filter(url=url).exists():
         raise _invalid_url("This feed is already registered.", code="unique")
     if feeds.count() >= MAX_FEEDS_PER_PROPERTY:
-        raise serializers.ValidationError(
-            f"A property can have at most {MAX_FEEDS_PER_PROPERTY} feeds.", code="too_many_feeds"
+        raise InvalidFields.single(
+            None,
+            f"A property can have at most {MAX_FEEDS_PER_PROPERTY} feeds.",
+            "too_many_feeds",
         )
     return CalendarFeed.objects.create(property=prop, url=url, name=name)
 

@@ -23,7 +23,7 @@ from rest_framework import pagination, serializers
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from config.params import QueryParamsSerializer
+from core.api.params import QueryParamsSerializer
 
 
 class LookaheadPagination(pagination.BasePagination):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from config.money import quantize
+from core.money import quantize
 
 MEALS = ("breakfast", "lunch", "dinner")
 DAYS_PER_MONTH = 30

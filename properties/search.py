@@ -60,8 +60,8 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.money import quantize
-from config.params import QueryParamsSerializer
+from core.api.params import QueryParamsSerializer
+from core.money import quantize
 from properties import pricing
 from properties.models import (
     GEO_CELL_ROW,

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import EmailUnverified
-from config.errors import ConflictError
-from config.money import has_more_decimals, minor_digits
+from core.errors import ConflictError
+from core.money import has_more_decimals, minor_digits
 from properties.errors import (
     CalendarDateError,
     CurrencyLocked,

@@ -25,7 +25,7 @@ def sync_calendar_feed(self, feed_id: int) -> dict:
 
 @shared_task(acks_late=True)
 def sync_all_calendar_feeds() -> int:
-    """Enqueue one sync per feed of a non-archived property (hourly, see config/schedule.py)."""
+    """Enqueue one sync per feed of a non-archived property (hourly, see config/celery_app.py)."""
     feed_ids = list(
         CalendarFeed.objects.exclude(property__status=Property.Status.ARCHIVED)
         .order_by("pk")

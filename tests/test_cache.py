@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 
-from config.cache import count_in_window
+from core.cache import count_in_window
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (Redis cache)")
 

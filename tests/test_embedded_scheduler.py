@@ -1,5 +1,5 @@
 """The beat schedule run inside the server in the embedded default
-(config/embedded_scheduler.py): the loop on its own, fast; then through a real daphne
+(core/embedded_scheduler.py): the loop on its own, fast; then through a real daphne
 process on SQLite, where a lapsed payment hold and a lapsed negotiation reach the open
 sockets and the mailbox of both parties with nobody acting."""
 
@@ -14,8 +14,8 @@ import pytest
 import websockets
 from celery.schedules import schedule
 
-from config import embedded_scheduler
-from config.embedded_scheduler import EmbeddedScheduler, Entry, entries_from
+from core import embedded_scheduler
+from core.embedded_scheduler import EmbeddedScheduler, Entry, entries_from
 from tests.live_server import embedded_env, manage, running_server
 
 # --- the loop ----------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from accounts.tests.utils import assert_error
-from config import errors
-from config.request_id import RequestIdFilter
+from core.api import errors
+from core.request_id import RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 

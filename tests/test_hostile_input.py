@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.utils import assert_error
 from bookings.tests.factories import client_for, verified_guest
-from config.fields import RoundedDecimalField
+from core.api.fields import RoundedDecimalField
 from negotiation.models import ChatMessage
 from properties.models import Property
 from properties.tests.factories import HostFactory, png_bytes, published_property

@@ -1,5 +1,5 @@
 """Under ASGI the middleware chain and the views run in one thread: one hop from the event
-loop per request instead of one per middleware method (config.middleware)."""
+loop per request instead of one per middleware method (core.middleware)."""
 
 import inspect
 
@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.test import AsyncClient
 
-from config.middleware import SyncViewsMiddleware
-from config.request_id import RequestIdMiddleware
+from core.middleware import SyncViewsMiddleware
+from core.request_id import RequestIdMiddleware
 
 
 def test_asgi_handler_hops_into_a_thread_once_for_the_whole_chain():
-    assert settings.MIDDLEWARE[-1] == "config.middleware.SyncViewsMiddleware"
+    assert settings.MIDDLEWARE[-1] == "core.middleware.SyncViewsMiddleware"
     chain = ASGIHandler()._middleware_chain
     assert isinstance(chain, SyncToAsync)  # the one hop
     middleware = inspect.unwrap(chain.func)  # each sits in convert_exception_to_response

@@ -1,4 +1,4 @@
-"""The general API throttles (config.throttles): a sliding window counter, refused
+"""The general API throttles (core.api.throttles): a sliding window counter, refused
 requests not counted, Retry-After telling when the next request fits."""
 
 from datetime import UTC, datetime, timedelta
@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.utils import assert_error
-from config.throttles import seconds_until_allowed
+from core.api.throttles import seconds_until_allowed
 
 pytestmark = pytest.mark.django_db
 

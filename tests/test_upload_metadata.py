@@ -101,7 +101,7 @@ def test_identity_document_is_stored_without_metadata():
 def test_png_and_webp_lose_their_metadata_too(image_format):
     from PIL import PngImagePlugin
 
-    from config.images import strip_metadata
+    from core.images import strip_metadata
 
     image = Image.new("RGBA", (8, 6), (1, 2, 3, 128))
     exif = Image.Exif()

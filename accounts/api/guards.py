@@ -18,7 +18,7 @@ from django.core.exceptions import DisallowedHost
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from config.parsers import JSONParser
+from core.api.parsers import JSONParser
 
 
 class OriginNotAllowed(exceptions.PermissionDenied):

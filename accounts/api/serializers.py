@@ -2,8 +2,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import IdentityDocument, User
-from config.fields import MultiLineCharField, SingleLineCharField
-from config.images import ImageUploadField, clean_image_upload
+from core.api.fields import MultiLineCharField, SingleLineCharField
+from core.images import ImageUploadField, clean_image_upload
 from notifications.preferences import EmailPreferencesField
 
 

@@ -22,8 +22,8 @@ from accounts.api.guards import JSONOnlyAuthEndpoint
 from accounts.authentication import enforce_csrf
 from accounts.models import IdentityDocument
 from accounts.tokens import access_token_deny, issue_ws_ticket, revoke_ws_tickets
-from config.openapi import ErrorResponseSerializer
-from config.parsers import JSONParser, MultiPartParser
+from core.api.openapi import ErrorResponseSerializer
+from core.api.parsers import JSONParser, MultiPartParser
 from notifications.preferences import email_preferences_set
 
 UNAUTHORIZED = {401: ErrorResponseSerializer}  # invalid_credentials, token_not_valid

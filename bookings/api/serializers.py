@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
 from bookings.selectors import effective_status
-from config.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
-from config.money import format_amount
+from core.api.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
+from core.money import format_amount
 from properties.models import StayKind
 
 MEAL_KEYS = ("breakfast", "lunch", "dinner")

@@ -13,8 +13,8 @@ from bookings import reviews, selectors, services
 from bookings.analytics import host_analytics
 from bookings.api import serializers as s
 from bookings.models import Booking, Review
-from config.openapi import ErrorResponseSerializer, ServerErrorResponseSerializer
-from config.views import PartyActionView, validated
+from core.api.openapi import ErrorResponseSerializer, ServerErrorResponseSerializer
+from core.api.views import PartyActionView, validated
 
 # The payment gateway: a declined card (402 payment_declined) or a provider failure
 # (502 payment_gateway_error), on every call that authorizes, captures, voids or refunds.
@@ -31,7 +31,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class BookingListCreateView(generics.ListAPIView):
     serializer_class = s.BookingSerializer
-    throttle_scope = "bookings"  # creations per user (config.throttles)
+    throttle_scope = "bookings"  # creations per user (core.api.throttles)
 
     def get_permissions(self):
         if self.request.method == "POST":

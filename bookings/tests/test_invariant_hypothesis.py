@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bookings import services, sweeps
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import bookable_property, verified_guest
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

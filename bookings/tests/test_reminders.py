@@ -12,8 +12,7 @@ from django.utils import timezone
 from bookings import reminders, sweeps
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import bookable_property, verified_guest
-from config.celery_app import app
-from config.schedule import BEAT_SCHEDULE
+from config.celery_app import BEAT_SCHEDULE, app
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)

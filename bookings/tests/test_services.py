@@ -17,7 +17,7 @@ from bookings import reviews, services, sweeps, transitions
 from bookings.models import TRANSITIONS, Booking, BookingStatus, BookingStatusChange, Review
 from bookings.superhost import superhosts_recompute
 from bookings.tests.factories import bookable_property, verified_guest
-from config.errors import InvalidTransition
+from core.errors import InvalidTransition
 from notifications.events import user_group
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -28,7 +28,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Error pages and reports mask secrets, URL-like settings with credentials included.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.SecretMaskingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.api.errors.SecretMaskingReporterFilter"
 # The admin's path (a guessable /admin/ invites password guessing); always ends in "/".
 ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"
 
@@ -56,11 +56,11 @@ INSTALLED_APPS = [
     "bookings",
     "negotiation",
     "notifications",
-    "config.web",
+    "web",
 ]
 
 MIDDLEWARE = [
-    "config.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -70,9 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.PrivateResponsesMiddleware",  # no-store on personal API answers
+    "core.middleware.PrivateResponsesMiddleware",  # no-store on personal API answers
     # last: the chain above and the (sync) views run in one thread, see its docstring
-    "config.middleware.SyncViewsMiddleware",
+    "core.middleware.SyncViewsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -167,7 +167,7 @@ REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="parley")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -273,17 +273,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only; the views that take a file (photos, avatar, identity documents)
-    # name config.parsers.MultiPartParser themselves. Any other body is 415.
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    # name core.api.parsers.MultiPartParser themselves. Any other body is 415.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.throttles.AnonThrottle",
-        "config.throttles.UserThrottle",
-        "config.throttles.ScopedWriteThrottle",  # views with a throttle_scope
+        "core.api.throttles.AnonThrottle",
+        "core.api.throttles.UserThrottle",
+        "core.api.throttles.ScopedWriteThrottle",  # views with a throttle_scope
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
@@ -304,14 +304,14 @@ REST_FRAMEWORK = {
 _API_CLIENT_ERRORS = ("400", "401", "403", "404", "405", "406", "409", "413", "415", "429")
 _API_SERVER_ERRORS = ("500", "503")
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "config.errors.ExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "core.api.errors.ExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    # Documented error responses (config/openapi.py): generic shape, free-string codes.
+    # Documented error responses (core/api/openapi.py): generic shape, free-string codes.
     "ALLOWED_ERROR_STATUS_CODES": [*_API_CLIENT_ERRORS, *_API_SERVER_ERRORS],
     "ERROR_SCHEMAS": {
-        **dict.fromkeys([*_API_CLIENT_ERRORS, "402"], "config.openapi.ErrorResponseSerializer"),
+        **dict.fromkeys([*_API_CLIENT_ERRORS, "402"], "core.api.openapi.ErrorResponseSerializer"),
         **dict.fromkeys(
-            [*_API_SERVER_ERRORS, "502"], "config.openapi.ServerErrorResponseSerializer"
+            [*_API_SERVER_ERRORS, "502"], "core.api.openapi.ServerErrorResponseSerializer"
         ),
     },
 }
@@ -323,7 +323,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The docs pages load Swagger UI and ReDoc from this server, never a CDN (config/api_docs.py).
+    # The docs pages load Swagger UI and ReDoc from this server, never a CDN (core/api/docs.py).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -352,8 +352,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_links",
-        "config.openapi.multipart_has_a_part",
+        "core.api.openapi.add_links",
+        "core.api.openapi.multipart_has_a_part",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -392,7 +392,7 @@ STORAGES = {
     },
 }
 if CLOUDINARY_URL:
-    STORAGES["default"] = {"BACKEND": "config.storage.CloudinaryMediaStorage"}
+    STORAGES["default"] = {"BACKEND": "core.storage.CloudinaryMediaStorage"}
 
 # --- Email --------------------------------------------------------------------------------
 
@@ -430,7 +430,7 @@ LOG_FORMAT = env("LOG_FORMAT", default="text")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -453,7 +453,7 @@ LOGGING = {
     },
 }
 
-CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "core.api.errors.csrf_failure"
 
 # --- Properties, bookings, negotiation -----------------------------------------------------
 

@@ -17,7 +17,7 @@ configured (``DATABASE_URL=sqlite:///…`` included, which carries no options):
 A statement outside a transaction (autocommit) is its own transaction and waits in the
 busy handler too. What is left to fail with ``OperationalError`` is a real outage: a
 file that cannot be written, a full disk, or a write lock held past the busy timeout;
-those are answered 503 (config.errors.is_outage).
+those are answered 503 (core.errors.is_outage).
 """
 
 from django.db.backends.sqlite3 import base

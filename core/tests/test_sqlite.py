@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 from django.db.backends.sqlite3.base import DatabaseWrapper as PlainSQLite
 
-from config.errors import is_outage
+from core.errors import is_outage
 from core.sqlite.base import DatabaseWrapper
 
 
@@ -96,5 +96,5 @@ def test_an_unwritable_database_is_still_an_outage(tmp_path):
     with pytest.raises(OperationalError) as caught, db.cursor() as cursor:
         cursor.execute("INSERT INTO t VALUES (1)")
     assert "readonly" in str(caught.value)
-    assert is_outage(caught.value)  # answered 503 service_unavailable (config.errors)
+    assert is_outage(caught.value)  # answered 503 service_unavailable (core.errors)
     db.close()

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.api.serializers import GuestReviewsSerializer, MealsField
 from bookings.selectors import reviews_of_guest
-from config.fields import AmountField, DecimalField, MultiLineCharField
+from core.api.fields import AmountField, DecimalField, MultiLineCharField
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.selectors import effective_status
 from properties.models import StayKind

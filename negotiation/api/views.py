@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsEmailVerified
-from config.views import PartyActionView, validated
+from core.api.views import PartyActionView, validated
 from negotiation import selectors, services
 from negotiation.api import serializers as s
 from negotiation.models import Negotiation
@@ -31,7 +31,7 @@ class _ListParams(serializers.Serializer):
 
 class NegotiationListCreateView(generics.ListAPIView):
     serializer_class = s.NegotiationSerializer
-    throttle_scope = "negotiation"  # writes per user (config.throttles)
+    throttle_scope = "negotiation"  # writes per user (core.api.throttles)
 
     def get_permissions(self):
         if self.request.method == "POST":

@@ -249,7 +249,7 @@ async def test_an_unverified_party_opens_no_socket():
 async def test_frames_and_deliveries_do_not_hop_to_the_shared_sync_thread(monkeypatch):
     """Channels' ``AsyncConsumer.dispatch`` would run ``close_old_connections`` in the
     process's one sync thread before every frame and every delivered event
-    (``config.consumers.AsyncJsonConsumer``); ours does not."""
+    (``core.consumers.AsyncJsonConsumer``); ours does not."""
     import channels.consumer
 
     hops = []

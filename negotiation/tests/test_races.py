@@ -14,7 +14,7 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.tests.factories import bookable_property, verified_guest
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from negotiation import services
 from negotiation.models import Event, Negotiation
 

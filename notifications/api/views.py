@@ -5,8 +5,8 @@ from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.pagination import PageNumberPagination
-from config.views import validated
+from core.api.pagination import PageNumberPagination
+from core.api.views import validated
 from notifications import selectors, services
 from notifications.emails import TEMPLATES
 from notifications.models import Notification, NotificationPreference

@@ -6,7 +6,7 @@ import inspect
 from django.core.files.storage import FileSystemStorage
 from django.utils.encoding import filepath_to_uri
 
-from config.fields import RoundedDecimalField
+from core.api.fields import RoundedDecimalField
 
 
 def _has_variants(storage) -> bool:
@@ -62,4 +62,4 @@ _DOT_SEGMENTS = frozenset({"", ".", ".."})  # what urljoin resolves or drops
 
 class CoordinateField(RoundedDecimalField):
     """Degrees, rounded half up to 6 decimals (about 0.1 m) instead of refusing more;
-    a number too large to round (``1e22``) is a 400, not a 500 (config/fields.py)."""
+    a number too large to round (``1e22``) is a 400, not a 500 (core/api/fields.py)."""

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
-from config.images import ImageUploadField, clean_image_upload
-from config.money import format_amount
+from core.api.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
+from core.images import ImageUploadField, clean_image_upload
+from core.money import format_amount
 from properties.api.fields import CoordinateField, image_urls, image_urls_of
 from properties.location import approximate_point
 from properties.models import (

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsHost
-from config.openapi import ErrorResponseSerializer
-from config.parsers import MultiPartParser
+from core.api.openapi import ErrorResponseSerializer
+from core.api.parsers import MultiPartParser
 from properties import selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate

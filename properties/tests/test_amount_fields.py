@@ -1,4 +1,4 @@
-"""Issue 19: every amount the API writes has its currency's minor unit (config.fields
+"""Issue 19: every amount the API writes has its currency's minor unit (core.api.fields
 AmountField): "1000" in JPY, "1000.00" in EUR; the listing detail (and the owner's),
 its stay types, seasonal rates, availability, search cards and bookings."""
 

@@ -96,7 +96,7 @@ def fake_cloudinary(settings):
     )
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "config.storage.CloudinaryMediaStorage"},
+        "default": {"BACKEND": "core.storage.CloudinaryMediaStorage"},
     }
     yield server
     server.shutdown()

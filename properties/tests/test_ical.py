@@ -459,7 +459,7 @@ def test_sync_all_enqueues_every_feed_but_archived_listings(server):
 
 
 def test_the_hourly_schedule_runs_the_import():
-    from config.schedule import BEAT_SCHEDULE
+    from config.celery_app import BEAT_SCHEDULE
 
     entry = BEAT_SCHEDULE["import-ical-feeds"]
     assert entry["task"] == "properties.tasks.sync_all_calendar_feeds"

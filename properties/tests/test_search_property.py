@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from bookings.services import booking_create
-from config.money import quantize
+from core.money import quantize
 from properties.errors import DatesUnavailable, QuoteError
 from properties.models import AvailabilityBlock, SeasonalRate, StayType
 from properties.quotes import quote_for_stay

@@ -12,7 +12,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from bookings.tests.factories import client_for, verified_guest
-from config import errors
+from core.api import errors
 
 OUTAGES = [
     OperationalError("server closed the connection unexpectedly"),

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
-from config.web.csp import with_csp
+from web.csp import with_csp
 
 
 @require_safe

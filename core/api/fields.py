@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from rest_framework import serializers
 
-from config.money import format_amount
+from core.money import format_amount
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
@@ -90,7 +90,7 @@ class MultiLineCharField(serializers.CharField):
 
 
 class AmountField(DecimalField):
-    """An amount of money written with its currency's minor unit (``config.money``):
+    """An amount of money written with its currency's minor unit (``core.money``):
     ``"1000"`` in JPY, ``"0.00"`` in EUR, ``"1.250"`` in BHD, never DRF's fixed two
     decimals. The currency is the serializer context's ``"currency"`` if given, else read
     from the object being serialized along ``currency`` (an attribute or key path:

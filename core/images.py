@@ -91,7 +91,7 @@ def clean_image_upload(upload, *, max_bytes: int) -> tuple[ContentFile, str]:
 
 
 class ImageUploadField(serializers.FileField):
-    """A file upload whose content ``config.images.validate_image_upload`` checks.
+    """A file upload whose content ``core.images.validate_image_upload`` checks.
 
     DRF's ``ImageField`` would decode the file with Pillow first and answer a generic
     ``invalid_image`` for a decompression bomb; the validators below give the

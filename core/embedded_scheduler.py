@@ -36,6 +36,10 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from celery import current_app
+from celery.schedules import maybe_schedule
+from django.conf import settings
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +69,6 @@ class Entry:
 
 def entries_from(beat_schedule: dict, *, app=None) -> list[Entry]:
     """Entries of a ``beat_schedule`` dict, their schedules bound to the Celery ``app``."""
-    from celery.schedules import maybe_schedule
-
     return [
         Entry(
             name=name,
@@ -154,10 +156,7 @@ class EmbeddedScheduler:
 def run_task(entry: Entry) -> Any:
     """Run the entry's task in this thread, with fresh database connections; the task is
     looked up by name in the Celery app. Its exceptions propagate (the caller logs)."""
-    from django.db import close_old_connections, connections
-
-    from config.celery_app import app
-
+    app = current_app  # the project's Celery app (config/celery_app.py), whichever it is
     close_old_connections()
     try:
         if entry.task not in app.tasks:
@@ -176,8 +175,6 @@ def run_task(entry: Entry) -> Any:
 def enabled() -> bool:
     """True in the embedded mode unless ``EMBEDDED_SCHEDULER=false``; never in services
     mode; under pytest only when the environment sets ``EMBEDDED_SCHEDULER`` itself."""
-    from django.conf import settings
-
     if "pytest" in sys.modules and ENV_FLAG not in os.environ:
         return False
     if os.environ.get(ENV_FLAG, "true").strip().lower() in {"0", "false", "no", "off"}:
@@ -191,8 +188,7 @@ _scheduler: EmbeddedScheduler | None = None
 def _default_scheduler() -> EmbeddedScheduler:
     global _scheduler
     if _scheduler is None:
-        from config.celery_app import app
-
+        app = current_app
         _scheduler = EmbeddedScheduler(entries_from(app.conf.beat_schedule, app=app), run_task)
     return _scheduler
 

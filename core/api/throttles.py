@@ -36,7 +36,7 @@ from rest_framework.throttling import (
     UserRateThrottle,
 )
 
-from config.cache import count_in_window
+from core.cache import count_in_window
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
-"""One error shape for the whole API (DESIGN.md section 4).
+"""One error shape for the whole API (DESIGN.md section 4): the DRF mapping.
 
 ``{"type": "...", "errors": [{"code": "...", "detail": "...", "attr": null}]}``
 
-Domain errors subclass :class:`ApplicationError` with a stable ``code`` and an HTTP
-status; drf-standardized-errors formats them. Django-level errors that never reach
+Domain errors (:mod:`core.errors`) are plain exceptions with a stable ``code`` and an
+HTTP status; this module turns them into DRF exceptions, which drf-standardized-errors
+formats. Django-level errors that never reach
 a DRF view (unknown URL, server error, CSRF failure, oversized body) get the same
 shape through the JSON handlers below.
 """
@@ -13,82 +14,52 @@ import re
 import sys
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
-from kombu.exceptions import OperationalError as BrokerUnavailable
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions, status
+from rest_framework import exceptions
+
+from core.errors import (
+    ApplicationError,
+    InvalidFields,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    is_outage,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class ApplicationError(exceptions.APIException):
-    """Base of every domain error: a stable ``code`` a client can branch on."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-    default_detail = "The request could not be completed."
-
-    def __init__(self, detail: str | None = None, code: str | None = None, **extra):
-        super().__init__(detail=detail or self.default_detail, code=code or self.default_code)
-        self.extra = extra
-
-
-class ConflictError(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
-
-
-class InvalidTransition(ConflictError):
-    default_code = "invalid_transition"
-    default_detail = "This action is not allowed in the current state."
-
-
-class DomainPermissionDenied(ApplicationError):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_code = "permission_denied"
-    default_detail = "You do not have permission to perform this action."
-
-
-class PayloadTooLarge(ApplicationError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
-
-
-class ServiceUnavailable(ApplicationError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
-    default_detail = "A backing service is unavailable; try again shortly."
-
-
-# Redis (cache, throttles, channel layer) or the Celery broker unreachable.
-REDIS_OUTAGE = (RedisConnectionError, RedisTimeoutError, BrokerUnavailable)
-
-
-def is_outage(exc: BaseException | None) -> bool:
-    """A backing service (database, Redis, broker) is unreachable: answer 503, not 500."""
-    return isinstance(exc, (OperationalError, InterfaceError, *REDIS_OUTAGE)) or (
-        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
-    )
+def as_api_exception(exc: ApplicationError) -> exceptions.APIException:
+    """The DRF exception a domain error answers as: its status, code, detail and extras."""
+    if isinstance(exc, InvalidFields):
+        details = {
+            field: [exceptions.ErrorDetail(detail, code=code) for detail, code in entries]
+            for field, entries in exc.errors.items()
+        }
+        api_exc = exceptions.ValidationError(details.pop(None) if None in details else details)
+    else:
+        api_exc = exceptions.APIException(detail=exc.detail, code=exc.code)
+        api_exc.status_code = int(exc.status_code)
+    api_exc.extra = exc.extra
+    api_exc.domain_error = exc
+    return api_exc
 
 
 class ExceptionHandler(BaseExceptionHandler):
     """Maps infrastructure failures to documented errors instead of a 500."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ApplicationError):
+            return as_api_exception(exc)
         if isinstance(exc, RequestDataTooBig):
-            return PayloadTooLarge()
+            return as_api_exception(PayloadTooLarge())
         if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):  # a form body over the caps
             return exceptions.ParseError(str(exc), code="too_many_fields")
         if is_outage(exc):
             logger.warning("backing service unavailable: %r", exc)
-            return ServiceUnavailable()
+            return as_api_exception(ServiceUnavailable())
         if _has_nested_detail(exc):
             return _flatten_detail(exc)
         return super().convert_known_exceptions(exc)
@@ -96,8 +67,9 @@ class ExceptionHandler(BaseExceptionHandler):
     def report_exception(self, exc, response) -> None:
         """Expected outages (our own 5xx errors, e.g. a failing payment provider or an
         unreachable database) are logged as warnings, not reported as crashes."""
-        if isinstance(exc, ApplicationError):
-            logger.warning("%s: %s", exc.default_code, exc.detail)
+        domain_error = getattr(exc, "domain_error", None)
+        if domain_error is not None:
+            logger.warning("%s: %s", domain_error.code, domain_error.detail)
             return
         super().report_exception(exc, response)
 
@@ -107,8 +79,8 @@ class ExceptionHandler(BaseExceptionHandler):
         if extra and response.data.get("errors"):
             # e.g. negotiation_exists names the open negotiation: {"negotiation_id": 12}
             response.data["errors"][0].update(extra)
-        if isinstance(exc, ServiceUnavailable):
-            response["Retry-After"] = "5"
+        if isinstance(getattr(exc, "domain_error", None), ServiceUnavailable):
+            response["Retry-After"] = str(exc.domain_error.retry_after)
         return response
 
 
@@ -176,7 +148,7 @@ def handler500(request):
         response = json_error(
             503, ServiceUnavailable.default_code, ServiceUnavailable.default_detail
         )
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
         return response
     return json_error(500, "error", "A server error occurred.")
 

@@ -25,11 +25,11 @@ from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
-from config.fields import MultiLineCharField, SingleLineCharField
+from core.api.fields import MultiLineCharField, SingleLineCharField
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-# What config.fields refuses, as ECMA-262 patterns (C0/C1 controls, DEL, U+2028/U+2029).
+# What core.api.fields refuses, as ECMA-262 patterns (C0/C1 controls, DEL, U+2028/U+2029).
 SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 NO_NULL_PATTERN = r"^[^\u0000]*$"
@@ -134,7 +134,7 @@ def _may_be_blank(field: serializers.Field) -> bool:
 
 
 def _decimal_pattern(field: serializers.DecimalField) -> str:
-    """What config.fields.DecimalField takes as a string: digits with an optional point,
+    """What core.api.fields.DecimalField takes as a string: digits with an optional point,
     within ``max_digits``/``decimal_places``, signed only where negatives can pass."""
     places = field.decimal_places
     whole = field.max_whole_digits if field.max_digits is not None else None
@@ -238,7 +238,7 @@ def add_links(result, generator, request, public):
 
 def multipart_has_a_part(result, generator, request, public):
     """drf-spectacular postprocessing hook: a multipart body has at least one part (RFC 2046;
-    config.parsers refuses one without), so its schema asks for at least one property."""
+    core.api.parsers refuses one without), so its schema asks for at least one property."""
     schemas = result.get("components", {}).get("schemas", {})
     for operations in result.get("paths", {}).values():
         for operation in operations.values():

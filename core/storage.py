@@ -18,7 +18,7 @@ import cloudinary.uploader
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
-from config.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
