@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.utils import timezone
 
-from notifications.email_context import links
+from notifications.links import links
 
 
 def stay_ics(data: dict) -> bytes | None:

@@ -1,8 +1,7 @@
 """What an email says, worked out once for the text and HTML parts: the listing, the
 dates with weekdays and times in the property's time zone, guests, money with its
 currency, the cancellation policy in words, the hold's end in words, the other party's
-first name, and links into the browser client's hash routes (web/static/web/app.js:
-``#/b/<booking>``, ``#/n/<negotiation>``, ``#/p/<listing>``, ``#/trips``, ...).
+first name, and links into the browser client's hash routes (notifications/links.py).
 
 Everything comes from the notification's data (a snapshot taken when it was made), so
 this module reads no booking or negotiation rows.
@@ -12,11 +11,11 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 
 from core.money import minor_digits
 from notifications import unsubscribe
+from notifications.links import links, site_url
 from notifications.recipients import OPTIONAL_EMAILS
 
 POLICY_WORDS = {
@@ -32,29 +31,6 @@ STAY_TYPES = {
     "with_meals": "With meals",
     "paying_guest": "Paying guest (monthly)",
 }
-
-
-def site_url() -> str:
-    return settings.FRONTEND_URL.rstrip("/")
-
-
-def links(data: dict) -> dict:
-    """Links into the browser client (hash routes: the server serves one page)."""
-    base = site_url()
-    found = {
-        "home": f"{base}/",
-        "trips": f"{base}/#/trips",
-        "reservations": f"{base}/#/reservations",
-    }
-    if data.get("id") is not None:
-        found["booking"] = f"{base}/#/b/{data['id']}"
-    if data.get("booking") is not None and not isinstance(data.get("booking"), dict):
-        found.setdefault("booking", f"{base}/#/b/{data['booking']}")
-    if data.get("negotiation") is not None:
-        found["negotiation"] = f"{base}/#/n/{data['negotiation']}"
-    if data.get("property") is not None:
-        found["listing"] = f"{base}/#/p/{data['property']}"
-    return found
 
 
 def money(amount, currency: str | None) -> str:

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from notifications import delivery, unsubscribe
+from notifications.calendar import stay_ics
+from notifications.email_context import email_context
 from notifications.models import Notification
 
 # notification kind -> template name (kinds without an entry are in-app only)
@@ -36,8 +39,6 @@ TEMPLATES = {
 def render(notification: Notification, template: str) -> tuple[str, str, str]:
     """Subject, text and HTML of a notification's email (notifications/email_context.py
     works out what they say)."""
-    from notifications.email_context import email_context
-
     context = email_context(notification)
     base = f"notifications/email/{template}"
     subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
@@ -51,9 +52,6 @@ def render(notification: Notification, template: str) -> tuple[str, str, str]:
 def build_message(notification: Notification, template: str) -> EmailMultiAlternatives:
     """The whole email: its parts, ``List-Unsubscribe`` on optional kinds, and the stay's
     ``.ics`` event on a confirmation."""
-    from notifications import unsubscribe
-    from notifications.calendar import stay_ics
-
     subject, text, html = render(notification, template)
     message = EmailMultiAlternatives(
         subject, text, settings.DEFAULT_FROM_EMAIL, [notification.user.email]
@@ -73,8 +71,6 @@ def build_message(notification: Notification, template: str) -> EmailMultiAltern
 def send_logged_email(*, key: str, to: str, template: str, render_parts) -> str:
     """Send the email logged under ``key`` unless it was sent: at least once, every copy
     with the same ``Message-ID`` (notifications/delivery.py, docs/email.md)."""
-    from notifications import delivery
-
     return delivery.send_logged_email(key=key, to=to, template=template, render_parts=render_parts)
 
 

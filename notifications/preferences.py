@@ -2,17 +2,17 @@
 kind that has an email, on or off. Payment emails (``ALWAYS_EMAILED``) are always on and
 cannot be turned off; in-app notifications are always on."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from rest_framework import serializers
 
-from accounts.models import User
 from notifications.models import NotificationPreference
 from notifications.recipients import ALWAYS_EMAILED, OPTIONAL_EMAILS
 
 EMAIL_KINDS = sorted(OPTIONAL_EMAILS | ALWAYS_EMAILED)
 
 
-def email_preferences(user: User) -> dict[str, bool]:
+def email_preferences(user: AbstractBaseUser) -> dict[str, bool]:
     chosen = dict(
         NotificationPreference.objects.filter(user=user, kind__in=OPTIONAL_EMAILS).values_list(
             "kind", "email"
@@ -22,7 +22,9 @@ def email_preferences(user: User) -> dict[str, bool]:
 
 
 @transaction.atomic
-def email_preferences_set(*, user: User, preferences: dict[str, bool]) -> dict[str, bool]:
+def email_preferences_set(
+    *, user: AbstractBaseUser, preferences: dict[str, bool]
+) -> dict[str, bool]:
     """Store the optional kinds' choices (validated by :class:`EmailPreferencesField`)."""
     for kind, email in preferences.items():
         if kind in OPTIONAL_EMAILS:

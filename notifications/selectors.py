@@ -1,10 +1,10 @@
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 
-from accounts.models import User
 from notifications.models import Notification
 
 
-def notifications_for_user(*, user: User) -> QuerySet[Notification]:
+def notifications_for_user(*, user: AbstractBaseUser) -> QuerySet[Notification]:
     """Newest first, by id: reading an item never moves it (keyset paging stays stable)."""
     return Notification.objects.filter(user=user).order_by("-pk")
 

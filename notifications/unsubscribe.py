@@ -6,14 +6,15 @@ so it works without logging in: a mail provider's ``POST`` turns that kind's ema
 at once; a person who opens the link gets a page with a button that does the same (a
 ``GET`` changes nothing, so link scanners cannot unsubscribe anyone). Payment emails have
 no such link and cannot be turned off.
+
+This module makes and reads the tokens; the page they open is
+:func:`notifications.views.unsubscribe_view`.
 """
 
 from django.core import signing
-from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
+from notifications.links import site_url
 from notifications.recipients import OPTIONAL_EMAILS
 
 SALT = "parley.notifications.unsubscribe"
@@ -40,8 +41,6 @@ def token(*, user_id: int, kind: str) -> str:
 
 
 def url(*, user_id: int, kind: str) -> str:
-    from notifications.email_context import site_url
-
     return site_url() + reverse("email-unsubscribe", args=[token(user_id=user_id, kind=kind)])
 
 
@@ -55,27 +54,11 @@ def headers(*, user_id: int, kind: str) -> dict[str, str]:
     }
 
 
-def _read(value: str) -> tuple[int, str] | None:
+def read(value: str) -> tuple[int, str] | None:
+    """The user id and optional kind a token names; ``None`` if forged or not optional."""
     try:
         payload = signing.loads(value, salt=SALT)
         user_id, kind = int(payload["u"]), str(payload["k"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
     return (user_id, kind) if kind in OPTIONAL_EMAILS else None
-
-
-@csrf_exempt  # the token is the authority; mail providers post without cookies
-@require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe_view(request, value: str):
-    from accounts.models import User
-    from notifications.services import preference_set
-
-    found = _read(value)
-    user = User.objects.filter(pk=found[0]).first() if found else None
-    if user is None:
-        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
-    words = KIND_WORDS.get(found[1], found[1])
-    if request.method == "POST":
-        preference_set(user=user, kind=found[1], email=False)
-        return render(request, "notifications/unsubscribe.html", {"done": True, "words": words})
-    return render(request, "notifications/unsubscribe.html", {"words": words, "email": user.email})

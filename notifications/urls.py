@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications.unsubscribe import unsubscribe_view
+from notifications.views import unsubscribe_view
 
 urlpatterns = [
     path("unsubscribe/<str:value>", unsubscribe_view, name="email-unsubscribe"),

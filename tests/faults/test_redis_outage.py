@@ -114,7 +114,7 @@ def test_redis_outage_loses_nothing_and_sockets_replay_afterwards(private, tmp_p
             unqueued = "SELECT count(*) FROM notifications_emaillog WHERE last_error LIKE %s"
             noted = postgres.query(unqueued, ("not queued%",))[0][0]
             assert noted >= 1
-            sweep = "from notifications.services import requeue_unqueued_emails as r; print(r())"
+            sweep = "from notifications.tasks import requeue_unqueued as r; print(r())"
             assert int(manage("shell", "-c", sweep, env=env).split()[-1]) == noted
             assert postgres.query(unqueued, ("not queued%",))[0][0] == 0
             broker = Redis.from_url(redis.url)
