@@ -27,7 +27,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bench import common
-from bench.common import format_summary, log, summary_ms
+from bench.common import log
+from bench.http_client import Connection, HttpError
+from bench.measure import (
+    CpuMeter,
+    format_summary,
+    load_line,
+    machine_line,
+    postgres_line,
+    summary_ms,
+    wait_for_quiet,
+)
+from bench.servers import start_daphne
 
 NIGHTS_AHEAD = 700  # bookable one-night slots per listing (BOOKING_MAX_ADVANCE_DAYS = 730)
 CONTENDED_TARGET_MS = 50.0
@@ -110,8 +121,8 @@ def _headers(token: str) -> dict:
     }
 
 
-async def _open(port: int, count: int) -> list[common.Connection]:
-    conns = [common.Connection(port) for _ in range(count)]
+async def _open(port: int, count: int) -> list[Connection]:
+    conns = [Connection(port) for _ in range(count)]
     for conn in conns:  # one request each, so the connection (and its process) is warm
         status, _ = await conn.request("GET", "/healthz")
         assert status == 200
@@ -224,7 +235,7 @@ async def plain_bursts(port: int, clients: int, rounds: int) -> list[float]:
             started = time.perf_counter()
             status, _ = await conn.request("GET", "/bench/plain/")
             if status != 200:
-                raise common.HttpError(f"plain view answered {status}")
+                raise HttpError(f"plain view answered {status}")
             return time.perf_counter() - started
 
         tasks = [asyncio.create_task(one(conn)) for conn in conns]
@@ -290,19 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     deadlocks_before = deadlocks()
     connection.close()
 
-    common.wait_for_quiet(args.wait_quiet)
-    load_before = common.load_line()
+    wait_for_quiet(args.wait_quiet)
+    load_before = load_line()
     # bench.settings: production plus the plain JSON view of the floor phase
-    servers = common.start_daphne(env, "bench.settings", args.processes)
+    servers = start_daphne(env, "bench.settings", args.processes)
     try:
         log(f"throughput: {args.requests} bookings, {args.clients} clients, distinct dates")
-        meter = common.CpuMeter(servers)
+        meter = CpuMeter(servers)
         tp = asyncio.run(
             throughput(servers.port, bearer_tokens(guests), props[:-1], args.requests, today)
         )
         tp["cpu"] = meter.per_request(tp["n"])
         log(f"contention: {args.rounds} rounds of {args.clients} clients on the same dates")
-        meter = common.CpuMeter(servers)
+        meter = CpuMeter(servers)
         ct = asyncio.run(
             contention(servers.port, bearer_tokens(guests), contended, args.rounds, today)
         )
@@ -312,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         servers.stop()
         log("daphne stopped")
-    load_after = common.load_line()
+    load_after = load_line()
     deadlocks_during = deadlocks() - deadlocks_before
     problems = check_database(props)
     archive(run)
@@ -320,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = [
         "=== bookings benchmark",
-        common.machine_line(),
-        common.postgres_line(),
+        machine_line(),
+        postgres_line(),
         f"server: daphne x{args.processes} (SO_REUSEPORT, no proxy), production settings, "
         + common.connection_line(env),
         f"before: {load_before}",

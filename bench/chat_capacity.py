@@ -38,8 +38,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import common
-from bench.common import drop_database, ensure_database, load_line, log, machine_line, percentile
+from bench.common import drop_database, ensure_database, log
+from bench.measure import load_line, machine_cpu_seconds, machine_line, percentile
 from tests.live_server import embedded_env, manage, running_server
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/parley_bench_chat"
@@ -199,7 +199,7 @@ def cpu_seconds(pid: int | None) -> float:
 def snapshot(pid: int | None) -> tuple[float, float, float, float]:
     """CPU seconds so far: daphne, the machine (busy, total), this client process."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return (cpu_seconds(pid), *common.machine_cpu_seconds(), usage.ru_utime + usage.ru_stime)
+    return (cpu_seconds(pid), *machine_cpu_seconds(), usage.ru_utime + usage.ru_stime)
 
 
 # --- the client ------------------------------------------------------------------------------

@@ -23,12 +23,25 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import negotiation as nb
+from bench.common import ensure_database, log
+from bench.negotiation_processes import Daphne, cpu_model, interrupt, raise_fd_limit, rss_kb
+from bench.negotiation_setup import (
+    bench_env,
+    child_env,
+    cleanup_redis,
+    create_properties,
+    create_users,
+    empty_database,
+    issue_tokens,
+    open_negotiations,
+    setup_django,
+)
 
 TARGET_KB = 70
 WARM_UP = 50
@@ -103,48 +116,48 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5, help="seconds idle before measuring")
     args = parser.parse_args()
 
-    nb.signal.signal(nb.signal.SIGTERM, nb._interrupt)
-    limit = nb.raise_fd_limit(args.sockets + WARM_UP + 256)
-    env = nb.bench_env("idle")
+    signal.signal(signal.SIGTERM, interrupt)
+    limit = raise_fd_limit(args.sockets + WARM_UP + 256)
+    env = bench_env("idle")
     try:
         run(args, env, limit)
     finally:
-        nb.log(f"{nb.cleanup_redis(env)} Redis keys of the run removed")
+        log(f"{cleanup_redis(env)} Redis keys of the run removed")
 
 
 def run(args, env: dict[str, str], limit: int) -> None:
-    nb.ensure_database(env["DATABASE_URL"])
-    nb.setup_django(env)
-    nb.log(f"machine: {os.cpu_count()} CPUs, {nb.cpu_model()}; Python {sys.version.split()[0]}")
-    nb.log(f"client file-descriptor limit: {limit}")
+    ensure_database(env["DATABASE_URL"])
+    setup_django(env)
+    log(f"machine: {os.cpu_count()} CPUs, {cpu_model()}; Python {sys.version.split()[0]}")
+    log(f"client file-descriptor limit: {limit}")
     started = time.perf_counter()
-    nb.empty_database()
+    empty_database()
     n = args.sockets
     if args.endpoint == "notifications":
-        users = nb.create_users("idle-user", n + WARM_UP, hosts=False)
-        tokens = nb.issue_tokens(users)
+        users = create_users("idle-user", n + WARM_UP, hosts=False)
+        tokens = issue_tokens(users)
         targets = [("/ws/notifications/", tokens[u.pk]) for u in users]
         data = f"{n + WARM_UP} users"
     else:
         pairs = (n + WARM_UP + 1) // 2
-        hosts = nb.create_users("idle-host", pairs, hosts=True)
-        guests = nb.create_users("idle-guest", pairs, hosts=False)
-        negotiations = nb.open_negotiations(nb.create_properties(hosts), guests)
-        tokens = nb.issue_tokens([*hosts, *guests])
+        hosts = create_users("idle-host", pairs, hosts=True)
+        guests = create_users("idle-guest", pairs, hosts=False)
+        negotiations = open_negotiations(create_properties(hosts), guests)
+        tokens = issue_tokens([*hosts, *guests])
         targets = []
         for x in negotiations:
             path = f"/ws/negotiations/{x.pk}/?after={x.last_seq}"
             targets += [(path, tokens[x.guest_id]), (path, tokens[x.host_id])]
         data = f"{pairs} hosts, properties, guests and open negotiations"
     warm, targets = targets[:WARM_UP], targets[WARM_UP : WARM_UP + n]
-    nb.log(f"data: {data} ({time.perf_counter() - started:.1f} s)")
+    log(f"data: {data} ({time.perf_counter() - started:.1f} s)")
 
     logdir = Path(tempfile.mkdtemp(prefix="parley-bench-idle-"))
     server = None
     try:
-        server = nb.Daphne(nb.child_env(env, "config.settings.production"), "idle", logdir)
+        server = Daphne(child_env(env, "config.settings.production"), "idle", logdir)
         server.wait_healthy()
-        nb.log(f"daphne pid {server.pid} port {server.port} (logs in {logdir})")
+        log(f"daphne pid {server.pid} port {server.port} (logs in {logdir})")
         rss_cold = server.rss_kb()
 
         async def scenario() -> dict:
@@ -160,7 +173,7 @@ def run(args, env: dict[str, str], limit: int) -> None:
             await asyncio.sleep(args.settle)
             figures["open"] = server.rss_kb()
             figures["open_fds"] = len(os.listdir(f"/proc/{server.pid}/fd"))
-            figures["client_rss"] = nb.rss_kb(os.getpid())
+            figures["client_rss"] = rss_kb(os.getpid())
             figures["alive"] = await alive(sockets, 100)
             figures["alive_sample"] = len(sockets[:: max(1, len(sockets) // 100)])
             figures["open_after_ping"] = server.rss_kb()
@@ -174,7 +187,7 @@ def run(args, env: dict[str, str], limit: int) -> None:
     finally:
         if server is not None:
             server.stop()
-            nb.log("server stopped")
+            log("server stopped")
 
     per_socket = (f["open"] - f["base"]) / n
     per_socket_cold = (f["open"] - f["cold"]) / n

@@ -26,7 +26,18 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from bench import common
-from bench.common import format_summary, log, summary_ms
+from bench.common import log
+from bench.http_client import Connection
+from bench.measure import (
+    CpuMeter,
+    format_summary,
+    load_line,
+    machine_line,
+    postgres_line,
+    summary_ms,
+    wait_for_quiet,
+)
+from bench.servers import start_daphne
 
 SHAPES = {
     "a": "city + dates + guests",
@@ -44,7 +55,7 @@ def make_queries(cities: list[dict], per_shape: int) -> dict[str, list[dict]]:
     """Query strings (as the API receives them) for each shape; a fixed seed."""
     from django.utils import timezone
 
-    from bench.dataset import NIGHTS, _weighted
+    from bench.dataset_rows import NIGHTS, weighted
 
     rng = random.Random(QUERY_SEED)
     today = timezone.now().date()
@@ -52,11 +63,11 @@ def make_queries(cities: list[dict], per_shape: int) -> dict[str, list[dict]]:
 
     def dates() -> dict:
         check_in = today + timedelta(days=rng.randint(1, 300))
-        check_out = check_in + timedelta(days=_weighted(rng, NIGHTS))
+        check_out = check_in + timedelta(days=weighted(rng, NIGHTS))
         return {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
 
     def guests() -> int:
-        return _weighted(rng, [(1, 15), (2, 40), (3, 10), (4, 20), (5, 5), (6, 10)])
+        return weighted(rng, [(1, 15), (2, 40), (3, 10), (4, 20), (5, 5), (6, 10)])
 
     queries: dict[str, list[dict]] = {"a": [], "b": [], "c": []}
     for _ in range(per_shape):
@@ -150,7 +161,7 @@ def explain(query: dict) -> str:
 
 
 async def _latency(port: int, paths: list[str]) -> tuple[list[tuple[float, str]], list[str]]:
-    conn = common.Connection(port)
+    conn = Connection(port)
     timings, errors = [], []
     try:
         for path in paths:
@@ -174,7 +185,7 @@ async def _throughput(servers, paths: list[str], clients: int, duration: float) 
 
     async def client(index: int) -> None:
         nonlocal done, errors
-        conn = common.Connection(servers.port)
+        conn = Connection(servers.port)
         i = index
         try:
             while time.perf_counter() < stop_at:
@@ -192,7 +203,7 @@ async def _throughput(servers, paths: list[str], clients: int, duration: float) 
     stop_at = time.perf_counter() + 1.0
     await asyncio.gather(*(client(i) for i in range(clients)))
     done, errors, latencies[:] = 0, 0, []
-    meter = common.CpuMeter(servers)
+    meter = CpuMeter(servers)
     started = time.perf_counter()
     stop_at = started + duration
     await asyncio.gather(*(client(i) for i in range(clients)))
@@ -243,15 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         out.append(line)
 
     say("=== search benchmark")
-    say(common.machine_line())
-    say(common.postgres_line())
+    say(machine_line())
+    say(postgres_line())
     say(
         f"data: {args.properties:,} published properties in {args.cities} cities, "
         f"{args.bookings:,} holding bookings, blocks on ~1 property in 5"
     )
     say(f"queries: {args.queries} per shape, first page ({PAGE_SIZE} rows + 1 lookahead)")
-    common.wait_for_quiet(args.wait_quiet)
-    say(f"before: {common.load_line()}")
+    wait_for_quiet(args.wait_quiet)
+    say(f"before: {load_line()}")
 
     log("measuring at the database")
     db, sql_only = measure_db(queries)
@@ -274,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     throughput: dict[str, dict] = {}
     api_errors: list[str] = []
     if not args.no_http:
-        servers = common.start_daphne(env, "bench.settings", args.processes)
+        servers = start_daphne(env, "bench.settings", args.processes)
         try:
             for shape, items in queries.items():
                 log(f"  api {shape}: {len(items)} requests, one at a time")
@@ -327,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"{'':<36} {result['cpu']}")
 
     say()
-    say(f"after: {common.load_line()}")
+    say(f"after: {load_line()}")
     slowest = max(db[worst_shape], key=lambda pair: pair[0])
     say()
     say(
