@@ -44,6 +44,11 @@ class ParleyAdminSite(admin.AdminSite):
         return response
 
 
+# The throttles are imported when a login is checked, not at the top: INSTALLED_APPS names
+# this module's ParleyAdminConfig, so it is imported while the apps load, before any
+# models module (accounts.throttles imports accounts.models) can be.
+
+
 def _address(request) -> str:
     from accounts.throttles import LoginIPThrottle
 

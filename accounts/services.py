@@ -5,8 +5,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import tasks
 from accounts.models import IdentityDocument, User, normalise_email
@@ -164,14 +165,6 @@ def _confirm_email_change(payload: dict) -> User:
     return user
 
 
-def user_find_by_email(*, email: str) -> User | None:
-    """The account an address logs into (the login's own lookup), or ``None``."""
-    try:
-        return User.objects.get_by_natural_key(email)
-    except User.DoesNotExist:
-        return None
-
-
 def user_record_login(*, user: User) -> None:
     """``last_login`` moves on every login, which ends the reset links made before it
     (Django's reset token covers ``last_login``)."""
@@ -187,10 +180,6 @@ def password_reset_request(*, email: str) -> None:
         lambda: tasks.send_password_reset_email_to_address.delay(normalise_email(email)),
         robust=True,
     )
-
-
-def password_reset_link_parts(user: User) -> tuple[str, str]:
-    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
 @transaction.atomic
@@ -212,8 +201,6 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 def _blacklist_all_refresh_tokens(user: User) -> None:
     """After a password change (or closing, or deactivation), every session ends."""
-    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-
     for outstanding in OutstandingToken.objects.filter(user=user):
         BlacklistedToken.objects.get_or_create(token=outstanding)
 

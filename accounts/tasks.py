@@ -7,12 +7,17 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from accounts.models import User
+from accounts.selectors import user_find_by_email
+from accounts.tokens import (
+    make_email_change_token,
+    make_email_verification_token,
+    password_reset_link_parts,
+)
+from notifications.emails import send_logged_email
 
 
 def _send(task, user: User, template: str, context: dict, *, to: str = "") -> None:
     """Render and send an account email to ``to`` (default: the account's address)."""
-    from notifications.emails import send_logged_email
-
     context = {"user": user, "site_url": settings.FRONTEND_URL, **context}
 
     def render_parts():
@@ -31,8 +36,6 @@ def _send(task, user: User, template: str, context: dict, *, to: str = "") -> No
 
 @shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
 def send_verification_email(self, user_id: int) -> None:
-    from accounts.tokens import make_email_verification_token
-
     user = User.objects.filter(pk=user_id).first()
     if user is None or user.is_email_verified:
         return
@@ -43,8 +46,6 @@ def send_verification_email(self, user_id: int) -> None:
 
 @shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, autoretry_for=(OSError,))
 def send_password_reset_email(self, user_id: int) -> None:
-    from accounts.services import password_reset_link_parts
-
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return
@@ -57,8 +58,6 @@ def send_password_reset_email(self, user_id: int) -> None:
 def send_password_reset_email_to_address(self, email: str) -> None:
     """The reset email for whoever logs in with ``email``; nothing for an unknown address.
     The lookup happens here, not in the request, so both answers take the same time."""
-    from accounts.services import password_reset_link_parts, user_find_by_email
-
     user = user_find_by_email(email=email)
     if user is None or not user.is_active:
         return
@@ -71,8 +70,6 @@ def send_password_reset_email_to_address(self, email: str) -> None:
 def send_email_change_verification(self, user_id: int, new_email: str) -> None:
     """The link that confirms ``new_email``, sent to that address; nothing if the request
     was superseded (another address asked for since) or already confirmed."""
-    from accounts.tokens import make_email_change_token
-
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.pending_email != new_email:
         return

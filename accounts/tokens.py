@@ -1,4 +1,5 @@
-"""Short-lived secrets: email verification and email-change tokens, one-time WebSocket
+"""Short-lived secrets: email verification and email-change tokens, password-reset link
+parts, one-time WebSocket
 tickets (revocable per user), and the mark of a browser that has logged in to an account before."""
 
 import logging
@@ -6,9 +7,13 @@ import secrets
 import time
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework_simplejwt.exceptions import TokenError
@@ -66,6 +71,12 @@ def read_email_change_token(token: str) -> dict | None:
     if not isinstance(payload, dict) or payload.get("purpose") != "change_email":
         return None
     return payload
+
+
+def password_reset_link_parts(user: AbstractBaseUser) -> tuple[str, str]:
+    """The ``uid`` and ``token`` a password-reset link carries (Django's reset token: void
+    once the password or ``last_login`` changes)."""
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
 def _ticket_generation(user_id: int) -> int:

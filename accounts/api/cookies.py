@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.middleware.csrf import get_token
 
+from accounts.models import normalise_email
+from accounts.tokens import login_device_mark
+
 
 def set_auth_cookies(request, response, *, access: str, refresh: str | None) -> None:
     jwt = settings.SIMPLE_JWT
@@ -38,9 +41,6 @@ def clear_auth_cookies(response) -> None:
 
 def set_device_cookie(response, *, email: str) -> None:
     """Mark this browser as one that logged in to the account (see accounts.throttles)."""
-    from accounts.models import normalise_email
-    from accounts.tokens import login_device_mark
-
     response.set_cookie(
         settings.LOGIN_DEVICE_COOKIE,
         login_device_mark(normalise_email(email)),

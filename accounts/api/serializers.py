@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.models import IdentityDocument, User
 from core.api.fields import MultiLineCharField, SingleLineCharField
 from core.images import ImageUploadField, clean_image_upload
-from notifications.preferences import EmailPreferencesField
+from notifications.preferences import EmailPreferencesField, email_preferences
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -39,8 +39,6 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_email_preferences(self, user: User) -> dict[str, bool]:
         """Each kind of email, on or off (payment emails always on)."""
-        from notifications.preferences import email_preferences
-
         return email_preferences(user)
 
 

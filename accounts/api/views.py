@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -129,9 +130,7 @@ class TokenRefreshView(JSONOnlyAuthEndpoint, _ChallengesWithBearer, APIView):
         tags=["auth"],
     )
     def post(self, request):
-        from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-
-        serializer = TokenRefreshSerializer(data={"refresh": _refresh_token_from(request)})
+        serializer = JWTRefreshSerializer(data={"refresh": _refresh_token_from(request)})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:

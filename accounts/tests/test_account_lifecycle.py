@@ -20,7 +20,7 @@ from accounts import closing, services
 from accounts.models import IdentityDocument, User
 from accounts.tests.factories import PASSWORD, IdentityDocumentFactory, UserFactory
 from accounts.tests.utils import assert_error
-from accounts.tokens import issue_ws_ticket, redeem_ws_ticket
+from accounts.tokens import issue_ws_ticket, password_reset_link_parts, redeem_ws_ticket
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus, Payment
 from bookings.tests.factories import bookable_property, client_for
@@ -344,7 +344,7 @@ def test_a_host_closing_archives_their_listings_which_ends_their_deals():
 def test_a_password_reset_revokes_socket_tickets_issued_before_it():
     user = UserFactory()
     before = issue_ws_ticket(user_id=user.pk)
-    uid, token = services.password_reset_link_parts(user)
+    uid, token = password_reset_link_parts(user)
 
     services.password_reset_confirm(uid=uid, token=token, new_password="plum-orchard-41-lantern")
 

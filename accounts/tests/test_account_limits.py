@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from accounts import services
+from accounts import tokens
 from accounts.models import User, normalise_email
 from accounts.tests.factories import PASSWORD, UserFactory
 from accounts.tests.utils import assert_error
@@ -129,7 +129,7 @@ def test_reset_task_emails_the_known_address_only(django_capture_on_commit_callb
 
 def test_login_updates_last_login_and_ends_older_reset_links():
     user = UserFactory()
-    uid, token = services.password_reset_link_parts(user)
+    uid, token = tokens.password_reset_link_parts(user)
     assert user.last_login is None
 
     APIClient().post(TOKEN, {"email": user.email, "password": PASSWORD})

@@ -106,10 +106,10 @@ async def test_ticket_expires_after_its_ttl(settings, user):
 
 
 async def test_a_ticket_issued_before_a_password_reset_no_longer_connects(user, ticket):
-    from accounts import services
+    from accounts import services, tokens
 
     def reset():
-        uid, token = services.password_reset_link_parts(user)
+        uid, token = tokens.password_reset_link_parts(user)
         services.password_reset_confirm(uid=uid, token=token, new_password="plum-orchard-41-x")
 
     await asyncio.to_thread(reset)

@@ -272,7 +272,7 @@ def test_host_creates_and_publishes_a_listing_with_errors_in_words(
 
 
 def test_forgotten_password_reset_through_the_emailed_link(live_server_url, shots):
-    from accounts.services import password_reset_link_parts
+    from accounts.tokens import password_reset_link_parts
 
     guest = usable_password(verified_guest())
     uid, token = password_reset_link_parts(guest)  # what the emailed link carries
