@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts import closing, services
-from accounts.models import IdentityDocument, User
+from accounts import services
+from accounts.models import IdentityDocument
 
 
 class IdentityDocumentInline(admin.TabularInline):
@@ -30,8 +30,11 @@ def _scan_link(document) -> str:
     return format_html('<a href="{}">Open the scan</a>', url)
 
 
-@admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """The user admin's fields. It is registered by ``negotiation.admin``, which adds
+    deactivation: deactivating ends what the user has running in every app
+    (``negotiation.lifecycle.user_deactivate``)."""
+
     ordering = ("-date_joined",)
     list_display = ("email", "first_name", "last_name", "is_host", "is_superhost", "is_staff")
     list_filter = ("is_host", "is_superhost", "is_staff", "is_active")
@@ -49,26 +52,6 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [IdentityDocumentInline]
-    actions = ("deactivate",)
-
-    def save_model(self, request, obj, form, change):
-        """Unticking "active" deactivates through the service: the user's open negotiations
-        end (the other party told), sessions and socket tickets are revoked."""
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        if deactivating:
-            obj.is_active = True  # the service makes the change, with its consequences
-        super().save_model(request, obj, form, change)
-        if deactivating:
-            closing.user_deactivate(user=obj)
-            obj.is_active = False
-
-    @admin.action(description="Deactivate selected users (ends their negotiations and sessions)")
-    def deactivate(self, request, queryset):
-        count = 0
-        for user in queryset.filter(is_active=True).order_by("pk"):
-            closing.user_deactivate(user=user)
-            count += 1
-        self.message_user(request, f"{count} deactivated.", messages.SUCCESS)
 
 
 @admin.register(IdentityDocument)

@@ -1,4 +1,11 @@
-"""Write use-cases of accounts: one function each, one transaction, side effects on commit."""
+"""Write use-cases of accounts: one function each, one transaction, side effects on commit.
+
+Ending an account is composed in :mod:`negotiation.lifecycle` (it ends the person's
+negotiations, bookings and listings too); the parts that are the account's own are here:
+:func:`user_deactivate` and :func:`user_erase_personal_data`.
+"""
+
+import secrets
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
@@ -203,6 +210,64 @@ def _blacklist_all_refresh_tokens(user: User) -> None:
     """After a password change (or closing, or deactivation), every session ends."""
     for outstanding in OutstandingToken.objects.filter(user=user):
         BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Make the user inactive and end their sessions: every refresh token is blacklisted
+    (access tokens of an inactive user are refused) and every socket ticket revoked, again
+    after commit for any issued meanwhile. Locks the user row first. Idempotent. Callers go
+    through ``negotiation.lifecycle.user_deactivate``, which also ends what the user has
+    running."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    _blacklist_all_refresh_tokens(user)
+    revoke_ws_tickets(user_id=user.pk)
+    user_id = user.pk
+    transaction.on_commit(lambda: revoke_ws_tickets(user_id=user_id))  # issued meanwhile
+    return user
+
+
+CLOSED_NAME = "Closed account"
+CLOSED_EMAIL_DOMAIN = "closed.invalid"  # RFC 2606: never delivered
+
+
+@transaction.atomic
+def user_erase_personal_data(*, user: User) -> User:
+    """Name, address, phone, profile, avatar and identity documents go; the row stays, so
+    the other party's bookings, negotiations and reviews keep their counterpart, shown as
+    "Closed account". The address becomes a unique placeholder that is never delivered;
+    the old one may register again. Files are deleted once the transaction commits."""
+    files = [(user.avatar.storage, user.avatar.name)] if user.avatar else []
+    documents = IdentityDocument.objects.filter(user=user)
+    files += [(d.image.storage, d.image.name) for d in documents if d.image]
+    documents.delete()
+    user.email = f"closed-{user.pk}-{secrets.token_hex(6)}@{CLOSED_EMAIL_DOMAIN}"
+    user.pending_email = ""
+    user.first_name = CLOSED_NAME
+    user.last_name = ""
+    user.phone = ""
+    user.bio = ""
+    user.languages = []
+    user.avatar = ""
+    user.email_verified_at = None
+    user.is_superhost = False
+    user.set_unusable_password()
+    user.save(
+        update_fields=[
+            "email", "pending_email", "first_name", "last_name", "phone", "bio", "languages",
+            "avatar", "email_verified_at", "is_superhost", "password",
+        ]
+    )  # fmt: skip
+
+    def delete_files():
+        for storage, name in files:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files, robust=True)
+    return user
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "bio", "languages", "avatar")

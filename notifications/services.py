@@ -88,3 +88,9 @@ def preference_set(*, user: AbstractBaseUser, kind: str, email: bool) -> Notific
         user=user, kind=kind, defaults={"email": email}
     )
     return preference
+
+
+def email_log_readdress(*, old: str, new: str) -> int:
+    """The email log stops naming ``old`` (an account's erased address): its rows show
+    ``new``, the placeholder that replaced it. Returns how many rows changed."""
+    return EmailLog.objects.filter(to__iexact=old).update(to=new)

@@ -3,7 +3,8 @@
 One function per write, one transaction each. Every write locks the property row
 first (``select_for_update``), exactly like booking writers, so a block can never
 slip in beside a new booking and two edits of one listing never interleave. An
-archived listing is read-only (``409 property_archived``).
+archived listing is read-only (``409 property_archived``); archiving it, which ends its
+deals, is :func:`negotiation.lifecycle.property_archive`.
 
 ``quote_for_stay`` (a read) lives in :mod:`properties.quotes`; it is re-exported
 here because bookings and negotiations call it as ``properties.services.quote_for_stay``.
@@ -25,7 +26,6 @@ from properties.errors import (
     CalendarDateError,
     CurrencyLocked,
     DatesUnavailable,
-    HasUpcomingStays,
     PropertyArchived,
     RateOverlap,
     TooManyPhotos,
@@ -52,7 +52,6 @@ __all__ = [
     "photo_delete",
     "photo_set_cover",
     "photos_reorder",
-    "property_archive",
     "property_create",
     "property_publish",
     "property_rotate_ical_token",
@@ -277,46 +276,6 @@ def property_unlist(*, prop: Property) -> Property:
     prop.status = Property.Status.UNLISTED
     prop.save(update_fields=["status", "updated_at"])
     return prop
-
-
-@transaction.atomic
-def property_archive(*, prop: Property, now=None) -> Property:
-    """DELETE archives: the listing leaves search for good; bookings keep their property.
-
-    Refused (``409 has_upcoming_stays``, with their ids) while confirmed stays are ahead.
-    Otherwise, under the property lock that every writer of its dates and deals takes
-    first: its open negotiations end (``unavailable``, reason ``listing_archived``) and its
-    payment holds are released (requests declined, bookings awaiting payment cancelled,
-    authorizations voided), each guest told in-app, live and by email (DESIGN.md 3).
-    """
-    from bookings.models import Booking, BookingStatus
-    from bookings.services import bookings_release_holds
-    from negotiation.services import negotiations_end_for_archive
-
-    now = now or timezone.now()
-    prop = _lock(prop)
-    if prop.status == Property.Status.ARCHIVED:
-        return prop
-    ahead = list(
-        Booking.objects.filter(
-            property=prop,
-            status=BookingStatus.CONFIRMED,
-            check_out__gt=property_today(prop, now),
-        )
-        .order_by("check_in", "pk")
-        .values_list("pk", flat=True)
-    )
-    if ahead:
-        raise HasUpcomingStays(ahead)
-    negotiations_end_for_archive(property_id=prop.pk, actor=prop.host, now=now)
-    bookings_release_holds(property_id=prop.pk, actor=prop.host, reason=LISTING_ARCHIVED, now=now)
-    prop.status = Property.Status.ARCHIVED
-    prop.save(update_fields=["status", "updated_at"])
-    return prop
-
-
-#: The reason recorded on what archiving a listing ends (negotiation events, booking history).
-LISTING_ARCHIVED = "listing_archived"
 
 
 @transaction.atomic

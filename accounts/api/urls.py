@@ -14,7 +14,6 @@ urlpatterns = [
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
-    path("auth/me/close/", views.CloseAccountView.as_view(), name="auth-me-close"),
     path("auth/me/documents/", views.DocumentListCreateView.as_view(), name="auth-documents"),
     path(
         "auth/me/documents/<int:pk>/image/",

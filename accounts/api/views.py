@@ -16,7 +16,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRe
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import closing, selectors, services, throttles
+from accounts import selectors, services, throttles
 from accounts.api import serializers as s
 from accounts.api.cookies import clear_auth_cookies, set_auth_cookies, set_device_cookie
 from accounts.api.guards import JSONOnlyAuthEndpoint
@@ -220,36 +220,6 @@ class MeView(APIView):
         if data:
             user = services.user_update_profile(user=user, **data)
         return Response(s.UserSerializer(user).data)
-
-
-class CloseAccountView(JSONOnlyAuthEndpoint, APIView):
-    """Close the account: first without ``confirm`` to see what happens, then with it."""
-
-    @extend_schema(
-        request=s.CloseAccountSerializer,
-        responses={
-            200: s.CloseAccountResultSerializer,
-            400: ErrorResponseSerializer,
-            409: ErrorResponseSerializer,
-        },
-        description="With the current ``password``. Without ``confirm: true`` nothing "
-        "changes: the answer lists the open negotiations that will end, the held bookings "
-        "that will be released, the upcoming stays that will be cancelled with the refund "
-        "each gets under its policy, and the listings that will be archived "
-        "(``closed: false``). With ``confirm: true`` that is done, the account is "
-        "deactivated, its personal data erased and every session and socket ticket ended; "
-        "the auth cookies are cleared (``closed: true``, the refunds actually issued). A "
-        "host with confirmed stays ahead gets ``409 has_upcoming_stays`` (with their ids) "
-        "until they cancel them. A wrong password is ``400 invalid_password``.",
-        tags=["auth"],
-    )
-    def post(self, request):
-        data = _valid(s.CloseAccountSerializer, request)
-        result = closing.user_close(user=request.user, **data)
-        response = Response(s.CloseAccountResultSerializer(result).data)
-        if result["closed"]:
-            clear_auth_cookies(response)
-        return response
 
 
 class BecomeHostView(APIView):

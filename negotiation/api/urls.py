@@ -1,6 +1,6 @@
 from django.urls import path
 
-from negotiation.api import views
+from negotiation.api import lifecycle_views, views
 
 n = "negotiations/<int:pk>/"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path(n + "withdraw/", views.WithdrawView.as_view(), name="negotiation-withdraw"),
     path(n + "messages/", views.MessageView.as_view(), name="negotiation-messages"),
     path(n + "read/", views.ReadView.as_view(), name="negotiation-read"),
+    # negotiation.lifecycle: what ends everything a listing or a person has running
+    path(
+        "properties/<int:pk>/",
+        lifecycle_views.PropertyDetailView.as_view(),
+        name="property-detail",
+    ),
+    path("auth/me/close/", lifecycle_views.CloseAccountView.as_view(), name="auth-me-close"),
 ]

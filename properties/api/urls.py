@@ -7,7 +7,7 @@ urlpatterns = [
     path("amenities/", views.AmenityListView.as_view(), name="amenity-list"),
     path("properties/", views.PropertyListCreateView.as_view(), name="property-list"),
     path("properties/mine/", views.MyPropertiesView.as_view(), name="property-mine"),
-    path(p, views.PropertyDetailView.as_view(), name="property-detail"),
+    # p itself (read, edit, archive): negotiation.api.urls, as archiving ends deals
     path(p + "publish/", views.PublishView.as_view(), name="property-publish"),
     path(p + "unlist/", views.UnlistView.as_view(), name="property-unlist"),
     path(p + "ical-token/", views.RotateIcalTokenView.as_view(), name="property-ical-token"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from bookings.models import Booking
+from negotiation import lifecycle
 from properties import services
 from properties.errors import CalendarDateError, DatesUnavailable, PropertyArchived, QuoteError
 from properties.models import AvailabilityBlock, Photo, Property, SeasonalRate, StayType
@@ -179,7 +180,7 @@ def test_a_published_listing_stays_complete_and_nothing_is_half_written():
 
 def test_archived_listings_are_read_only():
     prop = published_property(photos=1)
-    services.property_archive(prop=prop)
+    lifecycle.property_archive(prop=prop)
     writes = [
         lambda: services.property_update(prop=prop, title="Back"),
         lambda: services.photo_add(prop=prop, image=png_upload()),

@@ -1,8 +1,16 @@
-"""The end of an account: its owner closing it, or an admin deactivating it (issue 17).
+"""Ending everything a person or a listing has running (issue 17, DESIGN.md section 3).
+
+These use cases touch every app (accounts, properties, bookings, negotiation, the email
+log of notifications), so they live in the top app layer, calling each app's own
+services explicitly.
+
+``property_archive`` ends a listing: refused while confirmed stays are ahead; otherwise
+its open negotiations end and its payment holds are released, each guest told.
 
 ``user_deactivate`` is the one way a user becomes inactive (closing, the admin's save and
-its action all call it): their open negotiations end and the other party is told, every
-refresh token is blacklisted and every socket ticket revoked.
+its action all call it): the account is deactivated and its sessions end
+(:func:`accounts.services.user_deactivate`), and their open negotiations end, the other
+party told.
 
 ``user_close`` is the owner's: without ``confirm`` it answers what closing would do (the
 same plan, refunds computed by the same pure function as a cancellation); with it, it does
@@ -13,22 +21,33 @@ cancel those stays themselves (a host cancellation: full refund, counted against
 as archiving a listing is.
 """
 
-import secrets
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import IdentityDocument, User
-from accounts.services import _blacklist_all_refresh_tokens, check_password_of
-from accounts.tokens import revoke_ws_tickets
+from accounts import services as accounts_services
+from accounts.models import User
+from bookings.models import Booking, BookingStatus
+from bookings.services import (
+    booking_cancel,
+    booking_refund_quote,
+    bookings_release_for_guest,
+    bookings_release_holds,
+)
 from core.errors import ConflictError
+from negotiation.models import Negotiation, NegotiationStatus
+from negotiation.services import negotiations_end_for_archive, negotiations_end_for_user
+from notifications.services import email_log_readdress
+from properties.errors import HasUpcomingStays
+from properties.models import Property
+from properties.quotes import property_today
 
+#: The reason recorded on what each ending ends (negotiation events, booking history).
 ACCOUNT_CLOSED = "account_closed"
 ACCOUNT_DEACTIVATED = "account_deactivated"
-CLOSED_NAME = "Closed account"
-CLOSED_EMAIL_DOMAIN = "closed.invalid"  # RFC 2606: never delivered
+LISTING_ARCHIVED = "listing_archived"
 
 
 class HostHasUpcomingStays(ConflictError):
@@ -48,26 +67,53 @@ class AccountInactive(ConflictError):
     default_detail = "This account is already closed."
 
 
+# --- a listing ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def property_archive(*, prop: Property, now=None) -> Property:
+    """DELETE archives: the listing leaves search for good; bookings keep their property.
+
+    Refused (``409 has_upcoming_stays``, with their ids) while confirmed stays are ahead.
+    Otherwise, under the property lock that every writer of its dates and deals takes
+    first: its open negotiations end (``unavailable``, reason ``listing_archived``) and its
+    payment holds are released (requests declined, bookings awaiting payment cancelled,
+    authorizations voided), each guest told in-app, live and by email (DESIGN.md 3).
+    """
+    now = now or timezone.now()
+    prop = Property.objects.select_for_update().get(pk=prop.pk)
+    if prop.status == Property.Status.ARCHIVED:
+        return prop
+    ahead = list(
+        Booking.objects.filter(
+            property=prop,
+            status=BookingStatus.CONFIRMED,
+            check_out__gt=property_today(prop, now),
+        )
+        .order_by("check_in", "pk")
+        .values_list("pk", flat=True)
+    )
+    if ahead:
+        raise HasUpcomingStays(ahead)
+    negotiations_end_for_archive(property_id=prop.pk, actor=prop.host, now=now)
+    bookings_release_holds(property_id=prop.pk, actor=prop.host, reason=LISTING_ARCHIVED, now=now)
+    prop.status = Property.Status.ARCHIVED
+    prop.save(update_fields=["status", "updated_at"])
+    return prop
+
+
 # --- deactivation ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def user_deactivate(*, user: User, reason: str = ACCOUNT_DEACTIVATED, now=None) -> User:
-    """Make the user inactive: open negotiations end (withdrawn as guest, unavailable as
-    host; the other party told), sessions end (refresh tokens blacklisted; access tokens
-    of an inactive user are refused) and socket tickets are revoked. Idempotent."""
-    from negotiation.services import negotiations_end_for_user
-
+    """Make the user inactive: sessions end (refresh tokens blacklisted; access tokens of
+    an inactive user are refused) and socket tickets are revoked, the user row locked
+    first; then open negotiations end (withdrawn as guest, unavailable as host; the other
+    party told). Idempotent."""
     now = now or timezone.now()
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = accounts_services.user_deactivate(user=user)
     negotiations_end_for_user(user=user, reason=reason, now=now)
-    if user.is_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    _blacklist_all_refresh_tokens(user)
-    revoke_ws_tickets(user_id=user.pk)
-    user_id = user.pk
-    transaction.on_commit(lambda: revoke_ws_tickets(user_id=user_id))  # issued meanwhile
     return user
 
 
@@ -76,14 +122,10 @@ def user_deactivate(*, user: User, reason: str = ACCOUNT_DEACTIVATED, now=None) 
 
 def _stays_ahead(bookings, now: datetime) -> list:
     """Confirmed bookings whose stay is not over in the property's own time zone."""
-    from properties.quotes import property_today
-
     return [b for b in bookings if b.check_out > property_today(b.property, now)]
 
 
 def _host_stays_ahead(user: User, now: datetime) -> list[int]:
-    from bookings.models import Booking, BookingStatus
-
     confirmed = (
         Booking.objects.select_related("property")
         .filter(property__host=user, status=BookingStatus.CONFIRMED)
@@ -94,11 +136,6 @@ def _host_stays_ahead(user: User, now: datetime) -> list[int]:
 
 def _plan(user: User, now: datetime) -> dict:
     """What closing the account at ``now`` does, as the API shows it."""
-    from bookings.models import Booking, BookingStatus
-    from bookings.services import booking_refund_quote
-    from negotiation.models import Negotiation, NegotiationStatus
-    from properties.models import Property
-
     mine = Q(guest=user) | Q(host=user)
     negotiations = [
         {
@@ -173,13 +210,10 @@ def user_close(*, user: User, password: str, confirm: bool = False, now=None) ->
     archived (their negotiations end, their holds are released, each guest told), the
     user's own open negotiations are withdrawn, their held bookings released and their
     upcoming stays cancelled under each booking's policy (refunds as shown), then the
-    account is deactivated and its personal data erased. Returns what was done."""
-    from bookings.services import booking_cancel, bookings_release_for_guest
-    from properties.models import Property
-    from properties.services import property_archive
-
+    account is deactivated and its personal data erased (the email log forgets the old
+    address too). Returns what was done."""
     now = now or timezone.now()
-    check_password_of(user, password)
+    accounts_services.check_password_of(user, password)
     if not confirm:
         if stays := _host_stays_ahead(user, now):
             raise HostHasUpcomingStays(stays)
@@ -204,43 +238,7 @@ def user_close(*, user: User, password: str, confirm: bool = False, now=None) ->
             )
             stay["refund"] = refund.as_dict() if refund else None
         user = user_deactivate(user=user, reason=ACCOUNT_CLOSED, now=now)
-        _erase_personal_data(user)
+        old_email = user.email
+        user = accounts_services.user_erase_personal_data(user=user)
+        email_log_readdress(old=old_email, new=user.email)
     return {"closed": True, **plan}
-
-
-def _erase_personal_data(user: User) -> None:
-    """Name, address, phone, profile, avatar and identity documents go; the row stays, so
-    the other party's bookings, negotiations and reviews keep their counterpart, shown as
-    "Closed account". The address becomes a unique placeholder that is never delivered;
-    the old one may register again. Files are deleted once the transaction commits."""
-    from notifications.models import EmailLog
-
-    old_email = user.email
-    files = [(user.avatar.storage, user.avatar.name)] if user.avatar else []
-    documents = IdentityDocument.objects.filter(user=user)
-    files += [(d.image.storage, d.image.name) for d in documents if d.image]
-    documents.delete()
-    user.email = f"closed-{user.pk}-{secrets.token_hex(6)}@{CLOSED_EMAIL_DOMAIN}"
-    user.pending_email = ""
-    user.first_name = CLOSED_NAME
-    user.last_name = ""
-    user.phone = ""
-    user.bio = ""
-    user.languages = []
-    user.avatar = ""
-    user.email_verified_at = None
-    user.is_superhost = False
-    user.set_unusable_password()
-    user.save(
-        update_fields=[
-            "email", "pending_email", "first_name", "last_name", "phone", "bio", "languages",
-            "avatar", "email_verified_at", "is_superhost", "password",
-        ]
-    )  # fmt: skip
-    EmailLog.objects.filter(to__iexact=old_email).update(to=user.email)
-
-    def delete_files():
-        for storage, name in files:
-            storage.delete(name)
-
-    transaction.on_commit(delete_files, robust=True)
