@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from notifications.emails import TEMPLATES
 from notifications.events import publish_to_users
-from notifications.models import Notification, NotificationPreference
+from notifications.models import EmailLog, Notification, NotificationPreference
 from notifications.recipients import ALWAYS_EMAILED, RULES, actor_role, recipients
 from notifications.tasks import queue_notification_email
 
