@@ -22,6 +22,7 @@ from django.utils import timezone
 from properties import pricing
 from properties.errors import DatesUnavailable, QuoteError
 from properties.models import Property, SeasonalRate, StayKind
+from properties.selectors import dates_taken
 
 PAYING_GUEST_MIN_NIGHTS = 28
 
@@ -114,11 +115,10 @@ def quote_for_stay(
     )  # fmt: skip
     spec = offered[stay_type]
     chosen = _chosen_meals(meals or {}, spec, stay_type)
-    if check_availability:
-        from properties.selectors import dates_taken
-
-        if dates_taken(property_id=prop.pk, start=check_in, end=check_out, now=now):
-            raise DatesUnavailable()
+    if check_availability and dates_taken(
+        property_id=prop.pk, start=check_in, end=check_out, now=now
+    ):
+        raise DatesUnavailable()
     rates = ()
     if stay_type != StayKind.PAYING_GUEST:
         rates = stay_type_rates(

@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.permissions import EmailUnverified
 from core.errors import ConflictError
 from core.money import has_more_decimals, minor_digits
+from properties import holds
 from properties.errors import (
     CalendarDateError,
     CurrencyLocked,
@@ -201,27 +202,17 @@ def property_update(*, prop: Property, **fields) -> Property:
 
 
 def _refuse_if_currency_locked(prop: Property) -> None:
-    """Open negotiations (not lapsed) and bookings that hold dates or are ahead are priced
-    in the current currency: while any exists, it stays. Caller holds the property lock."""
-    from bookings.models import Booking
-    from negotiation.models import Negotiation, NegotiationStatus
-
-    now = timezone.now()
-    negotiations = Negotiation.objects.filter(
-        property=prop, status=NegotiationStatus.OPEN, expires_at__gt=now
-    ).count()
-    bookings = (
-        Booking.objects.filter(property=prop)
-        .holding(now)
-        .filter(check_out__gt=property_today(prop, now))
-        .count()
-    )
-    if negotiations or bookings:
+    """Deals priced in the current currency (open negotiations that have not lapsed,
+    bookings that hold dates or are ahead: each counted by its app through
+    :func:`properties.holds.running_deals`): while any runs, it stays. Caller holds the
+    property lock."""
+    running = holds.running_deals(prop=prop, now=timezone.now())
+    if any(deals.count for deals in running):
         raise CurrencyLocked(
-            f"The currency cannot change while {negotiations} negotiation(s) are open and "
-            f"{bookings} booking(s) are held or ahead.",
-            open_negotiations=negotiations,
-            holding_bookings=bookings,
+            "The currency cannot change while "
+            + " and ".join(deals.phrase for deals in running)
+            + ".",
+            **{deals.key: deals.count for deals in running},
         )
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from properties import ical
+from properties.ical import sync
 from properties.models import CalendarFeed, Property
 
 SYNC_MAX_RETRIES = 3
@@ -11,7 +11,7 @@ SYNC_MAX_RETRIES = 3
 @shared_task(bind=True, acks_late=True, max_retries=SYNC_MAX_RETRIES)
 def sync_calendar_feed(self, feed_id: int) -> dict:
     """Sync one feed; network errors and 5xx answers are retried with backoff (1, 2, 4 min)."""
-    result = ical.feed_sync(feed_id=feed_id)
+    result = sync.feed_sync(feed_id=feed_id)
     if result.retryable and self.request.retries < SYNC_MAX_RETRIES:
         raise self.retry(countdown=60 * 2**self.request.retries)
     return {

@@ -10,6 +10,11 @@ urlpatterns = [
     path("bookings/<int:pk>/pay/", views.BookingPayView.as_view(), name="booking-pay"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
     path("bookings/<int:pk>/review/", views.BookingReviewView.as_view(), name="booking-review"),
+    path(
+        "properties/<int:pk>/reviews/",
+        views.PropertyReviewsView.as_view(),
+        name="property-reviews",
+    ),
     path("reviews/<int:pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
     path("auth/me/reviews/", views.MyReviewsView.as_view(), name="my-reviews"),
     path("host/analytics/", views.HostAnalyticsView.as_view(), name="host-analytics"),

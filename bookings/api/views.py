@@ -4,7 +4,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +15,7 @@ from bookings.api import serializers as s
 from bookings.models import Booking, Review
 from core.api.openapi import ErrorResponseSerializer, ServerErrorResponseSerializer
 from core.api.views import PartyActionView, validated
+from properties.selectors import property_get_visible
 
 # The payment gateway: a declined card (402 payment_declined) or a provider failure
 # (502 payment_gateway_error), on every call that authorizes, captures, voids or refunds.
@@ -206,6 +207,27 @@ class ReviewReplyView(APIView):
         except Review.DoesNotExist:
             raise Http404 from None
         return Response(s.ReviewSerializer(review).data)
+
+
+class PropertyReviewsView(generics.ListAPIView):
+    """Published guest reviews of a listing, newest first (anyone may read them)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.ReviewSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Review.objects.none()
+        prop = property_get_visible(user=self.request.user, property_id=self.kwargs["pk"])
+        return (
+            Review.objects.filter(property=prop, side="guest", published_at__isnull=False)
+            .select_related("author")
+            .order_by("-published_at", "-pk")
+        )
+
+    @extend_schema(tags=["reviews"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class HostAnalyticsView(APIView):

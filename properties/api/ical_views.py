@@ -16,7 +16,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from properties import ical, selectors
+from properties import selectors
+from properties.ical import feeds, sync
+from properties.ical.export import calendar_export_versioned, property_get_by_ical_token
 from properties.models import CalendarFeed
 
 
@@ -83,8 +85,8 @@ class CalendarExportView(APIView):
         token = request.query_params.get("token", "")
         if not token.isascii():  # compare_digest raises TypeError on non-ASCII strings
             raise Http404
-        prop = ical.property_get_by_ical_token(property_id=pk, token=token)
-        export = ical.calendar_export_versioned(prop=prop)
+        prop = property_get_by_ical_token(property_id=pk, token=token)
+        export = calendar_export_versioned(prop=prop)
         last_modified = int(export.last_modified.timestamp())
         unchanged = get_conditional_response(request, etag=export.etag, last_modified=last_modified)
         response = unchanged or HttpResponse(export.body, content_type="text/calendar")
@@ -122,7 +124,7 @@ class FeedListCreateView(APIView):
         prop = selectors.property_get_owned(user=request.user, property_id=pk)
         serializer = CalendarFeedWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        registered = ical.feed_register(prop=prop, **serializer.validated_data)
+        registered = feeds.feed_register(prop=prop, **serializer.validated_data)
         body = CalendarFeedRegisteredSerializer(
             registered.feed,
             context={"sync": {"status": registered.sync, "error": registered.error}},
@@ -134,7 +136,7 @@ class FeedListCreateView(APIView):
 class FeedDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["calendar"])
     def delete(self, request, pk: int, feed_id: int):
-        ical.feed_delete(feed=_owned_feed(request, pk, feed_id))
+        feeds.feed_delete(feed=_owned_feed(request, pk, feed_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -144,7 +146,7 @@ class FeedSyncView(APIView):
     @extend_schema(request=None, responses={200: CalendarFeedSerializer}, tags=["calendar"])
     def post(self, request, pk: int, feed_id: int):
         feed = _owned_feed(request, pk, feed_id)
-        result = ical.feed_sync(feed_id=feed.pk, timeout=ical.first_sync_timeout())
+        result = sync.feed_sync(feed_id=feed.pk, timeout=sync.first_sync_timeout())
         if result.feed is None:  # deleted meanwhile
             raise Http404
         return Response(CalendarFeedSerializer(result.feed).data)

@@ -25,7 +25,6 @@ urlpatterns = [
     path(p + "rates/", views.RateListCreateView.as_view(), name="property-rates"),
     path(p + "rates/<int:rate_id>/", views.RateDetailView.as_view(), name="property-rate"),
     path(p + "quote/", views.QuoteView.as_view(), name="property-quote"),
-    path(p + "reviews/", views.PropertyReviewsView.as_view(), name="property-reviews"),
     path(p + "calendar.ics", ical_views.CalendarExportView.as_view(), name="property-calendar"),
     path(p + "feeds/", ical_views.FeedListCreateView.as_view(), name="property-feeds"),
     path(p + "feeds/<int:feed_id>/", ical_views.FeedDetailView.as_view(), name="property-feed"),

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHost
 from core.api.openapi import ErrorResponseSerializer
 from core.api.parsers import MultiPartParser
-from properties import selectors, services
+from properties import calendar, selectors, services
 from properties.api import serializers as s
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
 from properties.pagination import LookaheadPagination
@@ -202,7 +202,7 @@ class AvailabilityView(APIView):
     def get(self, request, pk: int):
         prop = selectors.property_get_visible(user=request.user, property_id=pk)
         params = _valid(s.AvailabilityParamsSerializer, request.query_params)
-        days = selectors.availability(prop=prop, start=params["start"], end=params["end"])
+        days = calendar.availability(prop=prop, start=params["start"], end=params["end"])
         days = s.AvailabilityDaySerializer(days, many=True, context={"currency": prop.currency})
         return Response(days.data)
 
@@ -294,32 +294,5 @@ class AmenityListView(generics.ListAPIView):
     queryset = Amenity.objects.all()
 
     @extend_schema(tags=["properties"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
-class PropertyReviewsView(generics.ListAPIView):
-    """Published guest reviews of a listing, newest first (anyone may read them)."""
-
-    permission_classes = [AllowAny]
-
-    def get_serializer_class(self):
-        from bookings.api.serializers import ReviewSerializer
-
-        return ReviewSerializer
-
-    def get_queryset(self):
-        from bookings.models import Review
-
-        if getattr(self, "swagger_fake_view", False):
-            return Review.objects.none()
-        prop = selectors.property_get_visible(user=self.request.user, property_id=self.kwargs["pk"])
-        return (
-            Review.objects.filter(property=prop, side="guest", published_at__isnull=False)
-            .select_related("author")
-            .order_by("-published_at", "-pk")
-        )
-
-    @extend_schema(tags=["reviews"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -17,7 +17,10 @@ from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from bookings.tests.factories import client_for
-from properties import ical, tasks
+from properties import tasks
+from properties.ical import feeds as ical_feeds
+from properties.ical import fetch as ical_fetch
+from properties.ical import sync as ical_sync
 from properties.models import AvailabilityBlock, CalendarFeed, Property
 from properties.tests.factories import GuestFactory, HostFactory, PropertyFactory
 
@@ -208,7 +211,7 @@ def booking(prop, check_in, check_out, status="confirmed", **fields) -> Booking:
 def test_airbnb_feed_becomes_blocks_past_skipped_and_capped(prop, server):
     feed = make_feed(prop, server.serve("/airbnb.ics", AIRBNB))
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert result.error == "" and result.created == 3
     assert feed_blocks(feed) == {
@@ -226,10 +229,10 @@ def test_airbnb_feed_becomes_blocks_past_skipped_and_capped(prop, server):
 
 def test_a_second_sync_of_the_same_feed_changes_nothing(prop, server):
     feed = make_feed(prop, server.serve("/airbnb.ics", AIRBNB))
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     ids = set(AvailabilityBlock.objects.filter(source=feed).values_list("pk", flat=True))
 
-    again = ical.feed_sync(feed_id=feed.pk)
+    again = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert (again.created, again.updated, again.deleted) == (0, 0, 0)
     assert set(AvailabilityBlock.objects.filter(source=feed).values_list("pk", flat=True)) == ids
@@ -238,7 +241,7 @@ def test_a_second_sync_of_the_same_feed_changes_nothing(prop, server):
 def test_timed_events_are_converted_to_the_property_time_zone(prop, server):
     feed = make_feed(prop, server.serve("/timed.ics", TIMED))
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert result.error == ""
     assert feed_blocks(feed) == {
@@ -258,8 +261,8 @@ def test_the_same_instant_maps_to_the_local_dates_of_each_property(server):
     )
     url = server.serve("/instant.ics", body)
     tokyo_feed, honolulu_feed = make_feed(tokyo, url), make_feed(honolulu, url)
-    ical.feed_sync(feed_id=tokyo_feed.pk)
-    ical.feed_sync(feed_id=honolulu_feed.pk)
+    ical_sync.feed_sync(feed_id=tokyo_feed.pk)
+    ical_sync.feed_sync(feed_id=honolulu_feed.pk)
     assert feed_blocks(tokyo_feed)["x@example.com"][:2] == (date(2030, 3, 2), date(2030, 3, 3))
     assert feed_blocks(honolulu_feed)["x@example.com"][:2] == (date(2030, 3, 1), date(2030, 3, 2))
 
@@ -271,13 +274,13 @@ def test_changed_events_are_updated_and_vanished_ones_removed(prop, server):
     manual = AvailabilityBlock.objects.create(
         property=prop, start=date(2030, 2, 10), end=date(2030, 2, 11), note="Painting"
     )
-    ical.feed_sync(feed_id=feed.pk)
-    ical.feed_sync(feed_id=other_feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=other_feed.pk)
     before = {b.external_uid: b.pk for b in AvailabilityBlock.objects.filter(source=feed)}
     other_before = feed_blocks(other_feed)
 
     server.serve("/channel.ics", CHANGING_V2)
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert (result.created, result.updated, result.deleted) == (1, 1, 1)
     assert feed_blocks(feed) == {
@@ -296,7 +299,7 @@ def test_an_event_over_a_holding_booking_is_still_recorded(prop, server):
     held = booking(prop, date(2030, 2, 3), date(2030, 2, 6))
     feed = make_feed(prop, server.serve("/airbnb.ics", AIRBNB))
 
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
 
     block = AvailabilityBlock.objects.get(source=feed, external_uid="reserved-1@airbnb.com")
     assert block.start < held.check_out and block.end > held.check_in
@@ -327,13 +330,13 @@ def test_a_bad_feed_records_the_error_and_keeps_the_blocks(
     prop, server, status, body, headers, expected
 ):
     feed = make_feed(prop, server.serve("/feed.ics", AIRBNB))
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     feed.refresh_from_db()
     synced_at, blocks = feed.last_synced_at, feed_blocks(feed)
     assert len(blocks) == 3
 
     server.serve("/feed.ics", body, status=status, **headers)
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     feed.refresh_from_db()
     assert expected in feed.last_error
@@ -343,7 +346,7 @@ def test_a_bad_feed_records_the_error_and_keeps_the_blocks(
     assert feed_blocks(feed) == blocks
 
     server.serve("/feed.ics", AIRBNB)  # the next good sync clears the error
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     feed.refresh_from_db()
     assert feed.last_error == ""
 
@@ -357,7 +360,7 @@ def test_a_slow_feed_times_out(prop, server, settings):
 
     feed = make_feed(prop, server.serve("/slow.ics", slow))
     started = time.monotonic()
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert time.monotonic() - started < 1.5
     assert result.retryable and "Could not download" in result.error
@@ -370,7 +373,7 @@ def test_a_refused_connection_is_recorded(prop, server):
     closed.httpd.server_close()  # nothing listens on that port any more
     feed = make_feed(prop, url)
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     feed.refresh_from_db()
     assert result.retryable and "Could not download" in feed.last_error
@@ -380,7 +383,7 @@ def test_redirects_are_followed(prop, server):
     target = server.serve("/real.ics", AIRBNB)
     feed = make_feed(prop, server.serve("/old.ics", b"", status=302, Location=target))
 
-    assert ical.feed_sync(feed_id=feed.pk).error == ""
+    assert ical_sync.feed_sync(feed_id=feed.pk).error == ""
 
     assert server.hits == ["/old.ics", "/real.ics"]
     assert len(feed_blocks(feed)) == 3
@@ -390,7 +393,7 @@ def test_private_addresses_are_refused_at_fetch_time_unless_allowed(prop, server
     feed = make_feed(prop, server.serve("/airbnb.ics", AIRBNB))
     settings.ICAL_ALLOW_PRIVATE_URLS = False
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert "private address" in result.error and not result.retryable
     assert server.hits == []  # never connected
@@ -401,12 +404,12 @@ def test_a_redirect_to_a_private_address_is_refused(prop, server, settings, monk
     # The local server stands in for a public host; its redirect to a private address must
     # be checked again and refused before any connection to it.
     settings.ICAL_ALLOW_PRIVATE_URLS = False
-    real_is_public = ical._is_public
-    monkeypatch.setattr(ical, "_is_public", lambda a: a == "127.0.0.1" or real_is_public(a))
+    real_is_public = ical_fetch._is_public
+    monkeypatch.setattr(ical_fetch, "_is_public", lambda a: a == "127.0.0.1" or real_is_public(a))
     url = server.serve("/hop.ics", b"", status=302, Location="http://10.255.255.1/feed.ics")
     feed = make_feed(prop, url)
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert "private address" in result.error
     assert server.hits == ["/hop.ics"]
@@ -557,7 +560,7 @@ def trickling(seconds=10):
 
 @pytest.mark.parametrize("answer", [hanging, trickling], ids=["hanging", "trickling"])
 def test_registering_a_feed_that_does_not_answer_in_time_is_202_pending(prop, server, answer):
-    assert ical.first_sync_timeout() == 3
+    assert ical_sync.first_sync_timeout() == 3
     url = server.serve("/slow.ics", answer(), **({"Content-Length": None}))
     started = time.monotonic()
 
@@ -566,7 +569,7 @@ def test_registering_a_feed_that_does_not_answer_in_time_is_202_pending(prop, se
     assert time.monotonic() - started < 4.5  # the 3 s deadline, not the feed's 10 s
     assert created.status_code == 202, created.json()
     body = created.json()
-    assert body["sync"] == {"status": "pending", "error": ical.TOO_SLOW}
+    assert body["sync"] == {"status": "pending", "error": ical_fetch.TOO_SLOW}
     assert body["last_synced_at"] is None and body["block_count"] == 0
     assert CalendarFeed.objects.filter(pk=body["id"]).exists()
 
@@ -578,7 +581,7 @@ def test_sync_now_of_a_hanging_feed_stops_at_the_short_deadline(prop, server, se
     response = client_for(prop.host).post(f"{feeds_url(prop)}{feed.pk}/sync/")
     assert time.monotonic() - started < 2.5
     assert response.status_code == 200
-    assert response.json()["last_error"] == ical.TOO_SLOW
+    assert response.json()["last_error"] == ical_fetch.TOO_SLOW
 
 
 @pytest.mark.parametrize("scheme", ["webcal", "WEBCAL", "webcals"])
@@ -589,7 +592,7 @@ def test_webcal_urls_are_registered_as_https(prop, scheme, monkeypatch):
         fetched.append(url)
         return AIRBNB
 
-    monkeypatch.setattr(ical, "fetch_feed", fetch)
+    monkeypatch.setattr(ical_fetch, "fetch_feed", fetch)
     created = client_for(prop.host).post(
         feeds_url(prop), {"url": f"{scheme}://calendar.example.com/feed.ics?x=1"}
     )
@@ -667,7 +670,7 @@ def test_private_feed_urls_are_400_when_not_allowed(prop, settings, url):
 
 def test_a_public_address_is_accepted_when_private_ones_are_not(prop, settings, monkeypatch):
     settings.ICAL_ALLOW_PRIVATE_URLS = False
-    monkeypatch.setattr(ical, "fetch_feed", lambda url, *, timeout=None: AIRBNB)  # no network
+    monkeypatch.setattr(ical_fetch, "fetch_feed", lambda url, *, timeout=None: AIRBNB)  # no network
     response = client_for(prop.host).post(feeds_url(prop), {"url": "https://93.184.215.14/c.ics"})
     assert response.status_code == 201, response.json()
 
@@ -729,7 +732,7 @@ def test_export_lists_holding_bookings_and_blocks_without_guest_data(prop, serve
         property=prop, start=date(2030, 4, 10), end=date(2030, 4, 11)
     )
     feed = make_feed(prop, server.serve("/airbnb.ics", AIRBNB))
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     imported = AvailabilityBlock.objects.get(source=feed, external_uid="blocked-1@airbnb.com")
     other = PropertyFactory()
     booking(other, date(2030, 2, 1), date(2030, 2, 4))
@@ -767,7 +770,7 @@ def test_export_parses_back_as_a_feed_of_the_same_nights(prop, server):
     other = PropertyFactory(timezone="Europe/Lisbon")
     feed = make_feed(other, server.serve("/parley.ics", body))
 
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
 
     assert sorted(v[:2] for v in feed_blocks(feed).values()) == [
         (date(2030, 2, 1), date(2030, 2, 4)),
@@ -810,12 +813,12 @@ def test_another_propertys_token_does_not_open_this_calendar(prop):
 
 
 def test_a_property_has_at_most_ten_feeds(prop, server):
-    for n in range(ical.MAX_FEEDS_PER_PROPERTY):
+    for n in range(ical_feeds.MAX_FEEDS_PER_PROPERTY):
         make_feed(prop, server.url(f"/{n}.ics"))
     response = client_for(prop.host).post(feeds_url(prop), {"url": server.url("/11.ics")})
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "too_many_feeds"
-    assert CalendarFeed.objects.filter(property=prop).count() == ical.MAX_FEEDS_PER_PROPERTY
+    assert CalendarFeed.objects.filter(property=prop).count() == ical_feeds.MAX_FEEDS_PER_PROPERTY
 
 
 # --- issue 19: private notes, escaping, recurrence, validators --------------------------------
@@ -887,7 +890,7 @@ RECURRING = vcal(
 def test_recurring_events_block_every_occurrence_up_to_the_horizon(prop, server):
     feed = make_feed(prop, server.serve("/recurring.ics", RECURRING))
 
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
 
     assert result.error == ""
     assert sorted(v[:2] for v in feed_blocks(feed).values()) == [
@@ -904,7 +907,7 @@ def test_recurring_events_block_every_occurrence_up_to_the_horizon(prop, server)
         f"/api/v1/properties/{prop.pk}/availability/?start=2030-02-21&end=2030-02-25"
     )
     assert [d["status"] for d in days.json()] == ["available", "blocked", "blocked", "available"]
-    again = ical.feed_sync(feed_id=feed.pk)
+    again = ical_sync.feed_sync(feed_id=feed.pk)
     assert (again.created, again.updated, again.deleted) == (0, 0, 0)
 
 
@@ -913,7 +916,7 @@ def test_a_weekly_count_rule_blocks_all_four_weeks(prop, server):
         all_day("four@channel", "20300204", "20300206", "Reserved") + "\nRRULE:FREQ=WEEKLY;COUNT=4"
     )
     feed = make_feed(prop, server.serve("/four.ics", body))
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     assert sorted(v[0] for v in feed_blocks(feed).values()) == [
         date(2030, 2, 4), date(2030, 2, 11), date(2030, 2, 18), date(2030, 2, 25),
     ]  # fmt: skip
@@ -921,13 +924,13 @@ def test_a_weekly_count_rule_blocks_all_four_weeks(prop, server):
 
 def test_a_rule_repeating_more_often_than_daily_is_refused_and_changes_nothing(prop, server):
     feed = make_feed(prop, server.serve("/feed.ics", AIRBNB))
-    ical.feed_sync(feed_id=feed.pk)
+    ical_sync.feed_sync(feed_id=feed.pk)
     before = feed_blocks(feed)
     server.serve(
         "/feed.ics",
         vcal(all_day("x@channel", "20300204", "20300205", "R") + "\nRRULE:FREQ=MINUTELY"),
     )
-    result = ical.feed_sync(feed_id=feed.pk)
+    result = ical_sync.feed_sync(feed_id=feed.pk)
     assert "more often than daily" in result.error
     assert feed_blocks(feed) == before
 
