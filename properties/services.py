@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import EmailUnverified
+from core import locks
 from core.errors import ConflictError
 from core.money import has_more_decimals, minor_digits
 from properties import holds
@@ -77,7 +78,7 @@ SIMPLE_FIELDS = (
 
 
 def _lock(prop: Property) -> Property:
-    return Property.objects.select_for_update().get(pk=prop.pk)
+    return locks.lock_one(Property.objects.filter(pk=prop.pk))
 
 
 def _lock_writable(prop: Property) -> Property:

@@ -158,6 +158,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ATOMIC_REQUESTS = False  # services own their transactions (STYLE.md)
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)  # core.locks: then 503
 
 # --- Redis: cache, channel layer, Celery --------------------------------------------------
 
