@@ -24,9 +24,15 @@ currency. Money is never added across currencies.
   whose booking is confirmed or completed; ``offers_received``: guests' offers in them;
   ``offers_accepted``: negotiations that ended with the host (or the host's auto-accept
   price) accepting a guest's offer; a host's counter accepted by the guest is not one.
+
+This module works out the figures of bookings, blocks and payments
+(:func:`host_booking_figures`); the negotiation counts are added by
+:func:`negotiation.reporting.host_analytics`, which composes the two (the analytics
+endpoint calls it).
 """
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -80,15 +86,6 @@ def cancellation_kept(booking: Booking, captured: Decimal, refunded: Decimal) ->
     return max(captured - refunded - max(fee_kept, Decimal(0)), Decimal(0))
 
 
-def offers_for_properties(property_ids: list[int], start: date, end: date) -> dict:
-    """Negotiation figures per (property, currency) (filled in by the negotiation app)."""
-    try:
-        from negotiation.selectors import offer_counts
-    except ImportError:
-        return {}
-    return offer_counts(property_ids=property_ids, start=start, end=end)
-
-
 def _payments(booking_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
     rows = (
         Payment.objects.filter(booking_id__in=booking_ids, status=Payment.Status.SUCCEEDED)
@@ -103,32 +100,75 @@ def _payments(booking_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
     }
 
 
-def host_analytics(*, host: User, start: date, end: date) -> dict:
-    props = list(Property.objects.filter(host=host).exclude(status=Property.Status.DRAFT))
-    ids = [p.pk for p in props]
-    in_range = _nights(start, end)
-    blocked: dict[int, set[date]] = defaultdict(set)
-    for block in AvailabilityBlock.objects.filter(
-        property_id__in=ids, start__lt=end, end__gt=start
-    ).only("property_id", "start", "end"):
-        blocked[block.property_id] |= _nights(block.start, block.end) & in_range
+@dataclass
+class HostFigures:
+    """A host's rows per (listing, currency) over ``[start, end)``, being filled: bookings'
+    figures by :func:`host_booking_figures`, other counts by :meth:`add_counts`; then
+    :meth:`result` finishes them (occupancy, rates, the overall rows)."""
 
-    rows: dict[tuple[int, str], dict] = {}
+    start: date
+    end: date
+    props: list[Property]
+    blocked: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
+    booked_any: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
+    rows: dict[tuple[int, str], dict] = field(default_factory=dict)
 
-    def row(prop_id: int, currency: str) -> dict:
+    @property
+    def property_ids(self) -> list[int]:
+        return [p.pk for p in self.props]
+
+    def row(self, prop_id: int, currency: str) -> dict:
         key = (prop_id, currency)
-        if key not in rows:
-            rows[key] = {
+        if key not in self.rows:
+            self.rows[key] = {
                 "property": prop_id,
                 "currency": currency,
                 "booked": set(),
                 **dict.fromkeys(COUNTS, 0),
                 **{name: Decimal(0) for name in MONEY},
             }
-        return rows[key]
+        return self.rows[key]
+
+    def add_counts(self, counts: dict[tuple[int, str], dict]) -> None:
+        """Add counts per (listing, currency), e.g. the negotiation figures."""
+        for key, values in counts.items():
+            r = self.row(*key)
+            for name, value in values.items():
+                r[name] += value
+
+    def result(self) -> dict:
+        in_range = _nights(self.start, self.end)
+        titles = {p.pk: p.title for p in self.props}
+        finished = []
+        for (prop_id, _currency), r in sorted(self.rows.items()):
+            # Open: the range minus blocked nights that no stay of the listing occupies.
+            blocked_only = self.blocked[prop_id] - self.booked_any[prop_id]
+            open_nights = len(in_range - blocked_only)
+            booked_nights = len(r.pop("booked"))
+            r.update(title=titles[prop_id], open_nights=open_nights, booked_nights=booked_nights)
+            finished.append(_finish(r))
+        return {
+            "start": self.start,
+            "end": self.end,
+            "overall": _overall(finished),
+            "properties": finished,
+        }
+
+
+def host_booking_figures(*, host: User, start: date, end: date) -> HostFigures:
+    """The figures of the host's listings (drafts aside) that bookings, blocks and
+    payments give; the negotiation counts are still zero."""
+    props = list(Property.objects.filter(host=host).exclude(status=Property.Status.DRAFT))
+    figures = HostFigures(start=start, end=end, props=props)
+    ids = figures.property_ids
+    in_range = _nights(start, end)
+    for block in AvailabilityBlock.objects.filter(
+        property_id__in=ids, start__lt=end, end__gt=start
+    ).only("property_id", "start", "end"):
+        figures.blocked[block.property_id] |= _nights(block.start, block.end) & in_range
 
     for p in props:
-        row(p.pk, p.currency)
+        figures.row(p.pk, p.currency)
     bookings = list(
         Booking.objects.filter(property_id__in=ids)
         .overlapping(start, end)
@@ -136,9 +176,8 @@ def host_analytics(*, host: User, start: date, end: date) -> dict:
         .only("property_id", "check_in", "check_out", "total", "currency", "status", "price")
     )
     payments = _payments([b.pk for b in bookings if b.status == BookingStatus.CANCELLED])
-    booked_any: dict[int, set[date]] = defaultdict(set)
     for booking in bookings:
-        r = row(booking.property_id, booking.currency)
+        r = figures.row(booking.property_id, booking.currency)
         share = Decimal(_inside(booking.check_in, booking.check_out, start, end)) / booking.nights
         if booking.status == BookingStatus.CANCELLED:
             r["cancellations"] += 1
@@ -148,23 +187,10 @@ def host_analytics(*, host: User, start: date, end: date) -> dict:
         nights = _nights(booking.check_in, booking.check_out) & in_range
         r["bookings"] += 1
         r["booked"] |= nights
-        booked_any[booking.property_id] |= nights
+        figures.booked_any[booking.property_id] |= nights
         r["stay_revenue"] += host_earnings(booking) * share
         r["negotiated_discount"] += negotiated_discount(booking) * share
-    for key, counts in offers_for_properties(ids, start, end).items():
-        r = row(*key)
-        for name, value in counts.items():
-            r[name] += value
-
-    titles = {p.pk: p.title for p in props}
-    finished = []
-    for (prop_id, _currency), r in sorted(rows.items()):
-        # Open: the range minus blocked nights that no stay of the listing occupies.
-        open_nights = len(in_range - (blocked[prop_id] - booked_any[prop_id]))
-        booked_nights = len(r.pop("booked"))
-        r.update(title=titles[prop_id], open_nights=open_nights, booked_nights=booked_nights)
-        finished.append(_finish(r))
-    return {"start": start, "end": end, "overall": _overall(finished), "properties": finished}
+    return figures
 
 
 def _overall(rows: list[dict]) -> list[dict]:

@@ -12,6 +12,7 @@ from accounts.models import User
 from bookings.models import REVIEW_CATEGORIES, Booking, BookingStatus, Review
 from core.errors import ApplicationError, ConflictError
 from notifications.services import notify
+from properties.models import Property
 
 REVIEW_WINDOW = timedelta(days=14)
 
@@ -112,8 +113,6 @@ def _publish(reviews: list[Review], *, now) -> None:
 
 
 def _refresh_property_aggregates(property_id: int) -> None:
-    from properties.models import Property
-
     published = Review.objects.filter(
         property_id=property_id, side=Review.Side.GUEST, published_at__isnull=False
     )

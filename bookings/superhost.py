@@ -19,6 +19,11 @@ The definitions are documented in docs/analytics.md ("Reputation"):
 
 Gaining or losing the status tells the host (``superhost.gained`` /
 ``superhost.lost``: in-app and email).
+
+This module works out a host's record from bookings and reviews, given the other things
+the host could answer (:func:`host_record`), and stores the status (:func:`superhost_set`);
+:mod:`negotiation.reporting` composes them with the negotiations a guest opened
+(``superhosts_recompute``, the daily task).
 """
 
 from dataclasses import dataclass
@@ -27,7 +32,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, BookingStatusChange, Review
@@ -72,7 +76,8 @@ def response_rate(items: list[Answerable], *, now: datetime) -> tuple[Decimal, i
     return rate, answered, len(counted)
 
 
-def _booking_requests(host_id: int, since: datetime) -> list[Answerable]:
+def booking_requests_answerable(host_id: int, since: datetime) -> list[Answerable]:
+    """The requests to book (``pending_host``) of the host's listings made since ``since``."""
     requests = BookingStatusChange.objects.filter(
         booking__property__host_id=host_id,
         booking__created_at__gte=since,
@@ -104,25 +109,6 @@ def _booking_requests(host_id: int, since: datetime) -> list[Answerable]:
     return items
 
 
-def _negotiations(host_id: int, since: datetime) -> list[Answerable]:
-    """Negotiations a guest opened (filled in by the negotiation app; none without it)."""
-    try:
-        from negotiation.selectors import host_answerable_negotiations
-    except ImportError:
-        return []
-    return [
-        Answerable(
-            opened_at=opened_at,
-            deadline=opened_at + RESPONSE_TIME,
-            host_answered_at=answered_at,
-            ended_at=ended_at,
-        )
-        for opened_at, answered_at, ended_at in host_answerable_negotiations(
-            host_id=host_id, since=since
-        )
-    ]
-
-
 @dataclass(frozen=True)
 class HostRecord:
     completed_stays: int
@@ -141,8 +127,9 @@ class HostRecord:
         )
 
 
-def host_record(*, host_id: int, now=None) -> HostRecord:
-    now = now or timezone.now()
+def host_record(*, host_id: int, now: datetime, also_answerable: list[Answerable]) -> HostRecord:
+    """The host's record over the ``PERIOD`` before ``now``; the response rate counts the
+    host's requests to book and ``also_answerable`` (the negotiations a guest opened)."""
     since = now - PERIOD
     bookings = Booking.objects.filter(property__host_id=host_id, created_at__gte=since)
     completed = bookings.filter(status=BookingStatus.COMPLETED).count()
@@ -156,7 +143,7 @@ def host_record(*, host_id: int, now=None) -> HostRecord:
         booking__in=bookings, to_status=BookingStatus.CONFIRMED
     ).count()
     rate, _, _ = response_rate(
-        _booking_requests(host_id, since) + _negotiations(host_id, since), now=now
+        booking_requests_answerable(host_id, since) + also_answerable, now=now
     )
     return HostRecord(
         completed_stays=completed,
@@ -166,25 +153,22 @@ def host_record(*, host_id: int, now=None) -> HostRecord:
     )
 
 
-def superhosts_recompute(*, now=None) -> int:
-    """Recompute every host; returns how many changed. Idempotent. A change tells the
-    host (``superhost.gained`` or ``superhost.lost``, in-app and by email)."""
-    changed = 0
-    for host_id in User.objects.filter(is_host=True).values_list("pk", flat=True).iterator():
-        record = host_record(host_id=host_id, now=now)
-        with transaction.atomic():
-            host = User.objects.select_for_update().get(pk=host_id)
-            if host.is_superhost == record.qualifies:
-                continue
-            host.is_superhost = record.qualifies
-            host.save(update_fields=["is_superhost"])
-            changed += 1
-            notify(
-                user_id=host_id,
-                kind="superhost.gained" if record.qualifies else "superhost.lost",
-                data=_record_data(record),
-            )
-    return changed
+@transaction.atomic
+def superhost_set(*, host_id: int, record: HostRecord) -> bool:
+    """Store whether the host qualifies, under the user row's lock; a change tells the host
+    (``superhost.gained`` or ``superhost.lost``, in-app and by email). Returns whether it
+    changed."""
+    host = User.objects.select_for_update().get(pk=host_id)
+    if host.is_superhost == record.qualifies:
+        return False
+    host.is_superhost = record.qualifies
+    host.save(update_fields=["is_superhost"])
+    notify(
+        user_id=host_id,
+        kind="superhost.gained" if record.qualifies else "superhost.lost",
+        data=_record_data(record),
+    )
+    return True
 
 
 def _record_data(record: HostRecord) -> dict:

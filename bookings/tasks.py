@@ -24,13 +24,6 @@ def publish_due_reviews() -> int:
 
 
 @shared_task(acks_late=True)
-def recompute_superhosts() -> int:
-    from bookings.superhost import superhosts_recompute
-
-    return superhosts_recompute()
-
-
-@shared_task(acks_late=True)
 def remind_expiring_requests() -> int:
     from bookings.reminders import remind_expiring_requests as run
 

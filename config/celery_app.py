@@ -49,7 +49,7 @@ BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "recompute-superhosts": {
-        "task": "bookings.tasks.recompute_superhosts",
+        "task": "negotiation.tasks.recompute_superhosts",
         "schedule": crontab(hour=3, minute=30),
     },
 }

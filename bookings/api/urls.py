@@ -17,5 +17,4 @@ urlpatterns = [
     ),
     path("reviews/<int:pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
     path("auth/me/reviews/", views.MyReviewsView.as_view(), name="my-reviews"),
-    path("host/analytics/", views.HostAnalyticsView.as_view(), name="host-analytics"),
 ]

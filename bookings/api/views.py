@@ -8,9 +8,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsEmailVerified, IsHost
+from accounts.permissions import IsEmailVerified
 from bookings import reviews, selectors, services
-from bookings.analytics import host_analytics
 from bookings.api import serializers as s
 from bookings.models import Booking, Review
 from core.api.openapi import ErrorResponseSerializer, ServerErrorResponseSerializer
@@ -228,17 +227,3 @@ class PropertyReviewsView(generics.ListAPIView):
     @extend_schema(tags=["reviews"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-
-class HostAnalyticsView(APIView):
-    permission_classes = [IsAuthenticated, IsHost]
-
-    @extend_schema(
-        parameters=[s.AnalyticsParamsSerializer],
-        responses={200: s.AnalyticsSerializer},
-        tags=["host"],
-    )
-    def get(self, request):
-        params = validated(s.AnalyticsParamsSerializer, request.query_params)
-        data = host_analytics(host=request.user, **params)
-        return Response(s.AnalyticsSerializer(data).data)

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from bookings import reviews, services
 from bookings.models import Booking, BookingStatus, Review
-from bookings.superhost import host_record, superhosts_recompute
 from bookings.tests.factories import bookable_property, client_for, verified_guest
 from negotiation import services as negotiation_services
 from negotiation.models import Negotiation
+from negotiation.reporting import host_record, superhosts_recompute
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from bookings import reviews, services, sweeps, transitions
 from bookings.models import TRANSITIONS, Booking, BookingStatus, BookingStatusChange, Review
-from bookings.superhost import superhosts_recompute
 from bookings.tests.factories import bookable_property, verified_guest
 from core.errors import InvalidTransition
+from negotiation.reporting import superhosts_recompute
 from notifications.events import user_group
 
 pytestmark = pytest.mark.django_db(transaction=True)

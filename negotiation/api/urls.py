@@ -1,6 +1,6 @@
 from django.urls import path
 
-from negotiation.api import lifecycle_views, views
+from negotiation.api import lifecycle_views, reporting_views, views
 
 n = "negotiations/<int:pk>/"
 urlpatterns = [
@@ -20,4 +20,6 @@ urlpatterns = [
         name="property-detail",
     ),
     path("auth/me/close/", lifecycle_views.CloseAccountView.as_view(), name="auth-me-close"),
+    # negotiation.reporting: figures that compose bookings' with negotiations'
+    path("host/analytics/", reporting_views.HostAnalyticsView.as_view(), name="host-analytics"),
 ]
