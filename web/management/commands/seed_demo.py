@@ -1,10 +1,16 @@
-"""Idempotent demo data: run it any number of times, the result is the same."""
+"""``manage.py seed_demo``: idempotent demo data for ``make run``; run it any number of
+times, the result is the same.
+
+It lives in ``web``, on top of the stack, because it fills several apps: the demo users
+here, then each app's own demo data (``properties.demo``), in one transaction.
+"""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from properties.demo import seed_properties
 
 DEMO_USERS = [
     {
@@ -23,14 +29,17 @@ DEMO_USERS = [
     },
 ]
 
-SEEDERS: list = []  # later apps append callables taking (stdout, users_by_email)
-
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo users (and, as apps add them, demo data)."
+    help = "Create or refresh the demo users and the demo listings."
 
     @transaction.atomic
     def handle(self, *args, **options):
+        users = self._seed_users()
+        seed_properties(self.stdout, users)
+        self.stdout.write(self.style.SUCCESS("demo data ready"))
+
+    def _seed_users(self) -> dict[str, User]:
         users = {}
         for spec in DEMO_USERS:
             spec = dict(spec)
@@ -43,6 +52,4 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
             users[user.email] = user
             self.stdout.write(f"demo user {user.email} / password {password}")
-        for seed in SEEDERS:
-            seed(self.stdout, users)
-        self.stdout.write(self.style.SUCCESS("demo data ready"))
+        return users
