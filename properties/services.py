@@ -4,7 +4,8 @@ One function per write, one transaction each. Every write locks the property row
 first (``select_for_update``), exactly like booking writers, so a block can never
 slip in beside a new booking and two edits of one listing never interleave. An
 archived listing is read-only (``409 property_archived``); archiving it, which ends its
-deals, is :func:`negotiation.lifecycle.property_archive`.
+deals, is :func:`negotiation.lifecycle.property_archive`. The rules a listing keeps
+(checked by every write of it) are :mod:`properties.listing_rules`.
 
 ``quote_for_stay`` (a read) lives in :mod:`properties.quotes`; it is re-exported
 here because bookings and negotiations call it as ``properties.services.quote_for_stay``.
@@ -33,23 +34,22 @@ from properties.errors import (
     TooManyPhotos,
     field_errors,
 )
+from properties.listing_rules import check_listing, list_nightly_price, raise_if_incomplete
 from properties.models import (
     Amenity,
     AvailabilityBlock,
     Photo,
     Property,
     SeasonalRate,
-    StayKind,
     StayType,
     _new_ical_token,
 )
-from properties.quotes import PAYING_GUEST_MIN_NIGHTS, property_today, quote_for_stay
+from properties.quotes import property_today, quote_for_stay
 from properties.selectors import dates_taken
 
 __all__ = [
     "block_create",
     "block_delete",
-    "missing_for_publication",
     "photo_add",
     "photo_delete",
     "photo_set_cover",
@@ -104,55 +104,6 @@ def _replace_stay_types(prop: Property, stay_types: list[dict]) -> None:
     StayType.objects.bulk_create(StayType(property=prop, **spec) for spec in stay_types)
 
 
-def _validate_invariants(prop: Property, stay_types: list[dict]) -> None:
-    """Rules over several fields, checked before writing (the database re-checks those it
-    can hold: min <= max nights, floor < auto-accept)."""
-    errors: dict[str, str] = {}
-    if prop.min_nights > prop.max_nights:
-        errors["min_nights"] = "Minimum nights cannot exceed maximum nights."
-    kinds = {spec["kind"] for spec in stay_types}
-    if StayKind.PAYING_GUEST in kinds and prop.max_nights < PAYING_GUEST_MIN_NIGHTS:
-        errors["max_nights"] = (
-            f"Paying guests stay at least {PAYING_GUEST_MIN_NIGHTS} nights: "
-            f"allow at least {PAYING_GUEST_MIN_NIGHTS} nights."
-        )
-    floor, auto = prop.floor_nightly_price, prop.auto_accept_nightly_price
-    list_price = _list_nightly_price(stay_types)
-    if floor is not None and auto is not None and floor >= auto:
-        errors["floor_nightly_price"] = "The floor must be below the auto-accept price."
-    if list_price is not None:
-        if auto is not None and auto >= list_price:
-            errors["auto_accept_nightly_price"] = "Auto-accept must be below the nightly price."
-        if floor is not None and floor >= list_price:
-            errors["floor_nightly_price"] = "The floor must be below the nightly price."
-    errors.update(_too_precise(prop, stay_types))
-    if errors:
-        raise field_errors(errors)
-
-
-_PRICE_FIELDS = ("cleaning_fee", "floor_nightly_price", "auto_accept_nightly_price")
-_STAY_TYPE_PRICES = ("nightly_price", "monthly_price", "breakfast_price", "lunch_price",
-                     "dinner_price")  # fmt: skip
-
-
-def _too_precise(prop: Property, stay_types: list[dict]) -> dict[str, str]:
-    """Prices with more decimals than the listing's currency has (999.50 in JPY): refused,
-    never rounded behind the host's back."""
-    digits = minor_digits(prop.currency)
-    message = f"{prop.currency} amounts have at most {digits} decimals."
-    errors = {
-        name: message
-        for name in _PRICE_FIELDS
-        if getattr(prop, name) is not None and has_more_decimals(getattr(prop, name), prop.currency)
-    }
-    for spec in stay_types:
-        for name in _STAY_TYPE_PRICES:
-            value = spec.get(name)
-            if value is not None and has_more_decimals(value, prop.currency):
-                errors[f"stay_types.{spec['kind']}.{name}"] = message
-    return errors
-
-
 def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
     if "stay_types" in fields:
         return fields["stay_types"]
@@ -161,19 +112,11 @@ def _stay_type_specs(prop: Property, fields: dict) -> list[dict]:
     return list(prop.stay_types.values("kind", "nightly_price", "monthly_price"))
 
 
-def _list_nightly_price(stay_types: list[dict]) -> Decimal | None:
-    """The cheapest nightly price on offer (a paying guest's month counts 30 nights)."""
-    nightly = [spec["nightly_price"] for spec in stay_types if spec.get("nightly_price")]
-    monthly = [spec["monthly_price"] / 30 for spec in stay_types if spec.get("monthly_price")]
-    prices = nightly or monthly
-    return min(prices).quantize(Decimal("0.01")) if prices else None
-
-
 def _write(prop: Property, fields: dict) -> Property:
     _apply(prop, fields)
     stay_types = _stay_type_specs(prop, fields)
-    _validate_invariants(prop, stay_types)
-    prop.base_nightly_price = _list_nightly_price(stay_types)
+    check_listing(prop, stay_types)
+    prop.base_nightly_price = list_nightly_price(stay_types)
     prop.save()
     if "stay_types" in fields:
         _replace_stay_types(prop, fields["stay_types"])
@@ -198,7 +141,7 @@ def property_update(*, prop: Property, **fields) -> Property:
         _refuse_if_currency_locked(prop)
     prop = _write(prop, fields)
     if prop.status == Property.Status.PUBLISHED:
-        _raise_if_incomplete(prop)
+        raise_if_incomplete(prop)
     return prop
 
 
@@ -217,34 +160,6 @@ def _refuse_if_currency_locked(prop: Property) -> None:
         )
 
 
-def missing_for_publication(prop: Property) -> list[dict]:
-    missing = []
-
-    def need(attr: str, detail: str) -> None:
-        missing.append({"attr": attr, "detail": detail})
-
-    if not prop.title.strip():
-        need("title", "Add a title.")
-    if len(prop.description.strip()) < 20:
-        need("description", "Add a description of at least 20 characters.")
-    if not (prop.address and prop.city and prop.country):
-        need("address", "Add the address, city and country.")
-    if prop.latitude is None or prop.longitude is None:
-        need("location", "Add the latitude and longitude.")
-    if not prop.stay_types.exists():
-        need("stay_types", "Offer at least one stay type with its price.")
-    photos = prop.photos.count()
-    if photos < settings.LISTING_MIN_PHOTOS:
-        need("photos", f"Upload at least {settings.LISTING_MIN_PHOTOS} photos ({photos} so far).")
-    return missing
-
-
-def _raise_if_incomplete(prop: Property) -> None:
-    missing = missing_for_publication(prop)
-    if missing:
-        raise field_errors({item["attr"]: item["detail"] for item in missing}, code="missing")
-
-
 @transaction.atomic
 def property_publish(*, prop: Property) -> Property:
     """Draft or unlisted -> published, once complete (400 lists each missing item)."""
@@ -253,7 +168,7 @@ def property_publish(*, prop: Property) -> Property:
         raise ConflictError("An archived listing cannot be published.", code="invalid_transition")
     if not prop.host.is_email_verified:
         raise EmailUnverified("Verify your email address before publishing a listing.")
-    _raise_if_incomplete(prop)
+    raise_if_incomplete(prop)
     prop.status = Property.Status.PUBLISHED
     prop.published_at = prop.published_at or timezone.now()
     prop.save(update_fields=["status", "published_at", "updated_at"])
