@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -19,8 +20,6 @@ def document_upload_to(instance: "IdentityDocument", filename: str) -> str:
 
 
 def private_storage():
-    from django.core.files.storage import storages
-
     return storages["private"]
 
 
