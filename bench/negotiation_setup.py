@@ -197,7 +197,7 @@ def service_probe(negotiations, calls: int = 200) -> dict:
     from negotiation import services
 
     times, cpu = [], []
-    with mock.patch("notifications.events._send_batch", lambda sends: None):
+    with mock.patch("core.publishing._send_batch", lambda sends: None):
         x = negotiations[0]
         with CaptureQueriesContext(connection) as queries:
             services.negotiation_message(negotiation_id=x.pk, user=x.guest, body="probe")

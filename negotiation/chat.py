@@ -25,9 +25,9 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
+from core.publishing import one_batch
 from negotiation.events import notice_data, notification_kind, publish_event
 from negotiation.models import ActionReceipt, ChatMessage, Event, Negotiation, NegotiationStatus
-from notifications.events import one_batch
 from notifications.models import Notification
 from notifications.services import announce
 

@@ -53,7 +53,7 @@ class Published(list):
 @pytest.fixture
 def published(monkeypatch):
     sent = Published()
-    monkeypatch.setattr("notifications.events._send_batch", sent.send)
+    monkeypatch.setattr("core.publishing._send_batch", sent.send)
     return sent
 
 
