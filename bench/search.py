@@ -91,7 +91,7 @@ def make_queries(cities: list[dict], per_shape: int) -> dict[str, list[dict]]:
 
 
 def _validated(query: dict) -> dict:
-    from properties.search import SearchParams
+    from properties.api.search_params import SearchParams
 
     serializer = SearchParams(data={k: str(v) for k, v in query.items()})
     serializer.is_valid(raise_exception=True)

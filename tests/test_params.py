@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
-from properties.search import SearchParams
+from properties.api.search_params import SearchParams
 
 
 class DeepCopiedSearchParams(SearchParams):

@@ -12,9 +12,10 @@ from core.api.openapi import ErrorResponseSerializer
 from core.api.parsers import MultiPartParser
 from properties import calendar, selectors, services
 from properties.api import serializers as s
+from properties.api.search_params import SearchParams
 from properties.models import Amenity, AvailabilityBlock, Photo, Property, SeasonalRate
 from properties.pagination import LookaheadPagination
-from properties.search import SearchParams, search_page
+from properties.search import search_page
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:

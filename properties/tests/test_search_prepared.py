@@ -15,11 +15,12 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 
 from bookings.models import Booking
-from properties import search
+from properties.api.search_params import SearchParams
 from properties.api.serializers import PropertyListSerializer
 from properties.models import Amenity, AvailabilityBlock, Property
 from properties.prepared import ShapeCache, compile_shape
-from properties.search import SearchParams, SearchResults, search_properties
+from properties.search import SearchResults, pages, search_properties
+from properties.search.terms import term_field
 from properties.tests.factories import GuestFactory, published_property
 
 COLUMNS = PropertyListSerializer.columns()
@@ -38,7 +39,7 @@ def _day(n: int):
 @pytest.fixture
 def fresh_cache(monkeypatch):
     cache = ShapeCache()
-    monkeypatch.setattr(search, "_compiled_searches", cache)
+    monkeypatch.setattr(pages, "_compiled_searches", cache)
     return cache
 
 
@@ -173,18 +174,15 @@ def test_a_builder_that_builds_another_query_each_time_does_not_verify(caplog):
         return Property.objects.filter(status=terms("status"), max_guests__gte=Value(next(builds)))
 
     values = {"status": "published"}
-    assert compile_shape(lambda t: stable(t).values("id"), values, search._term_field, "default")
-    assert (
-        compile_shape(lambda t: unstable(t).values("id"), values, search._term_field, "default")
-        is None
-    )
+    assert compile_shape(lambda t: stable(t).values("id"), values, term_field, "default")
+    assert compile_shape(lambda t: unstable(t).values("id"), values, term_field, "default") is None
     assert "query shape not cached" in caplog.text
 
 
 @pytest.mark.django_db
 def test_a_shape_that_did_not_compile_is_searched_with_the_queryset(fresh_cache, monkeypatch):
     _listings()
-    monkeypatch.setattr(search, "compile_shape", lambda *args: None)
+    monkeypatch.setattr(pages, "compile_shape", lambda *args: None)
     params = _params({"city": "Porto", "guests": 2})
     expected = list(search_properties(params, columns=COLUMNS)[0:21])
     assert expected
