@@ -10,8 +10,9 @@ it returns, and the statement commits on its own (or inside the caller's transac
 Only the plain case runs here: a party writing on an open negotiation that has not
 lapsed. Anything else (not found, not a party, lapsed and due to be recorded as expired,
 closed) matches no row and returns ``None``; ``services.negotiation_message`` then takes
-its ORM path, which decides and refuses exactly as before. A test keeps both paths'
-rows and frames equal.
+its ORM path, which decides and refuses exactly as before. What was written is returned
+for the service to publish (the event, and the counterpart's notification, live), as
+its ORM path does. A test keeps both paths' rows and frames equal.
 
 Time: the statement is given the application's clock, as the ORM path uses it; since
 that clock was read before the lock, an event's time is at least its predecessor's
@@ -21,15 +22,14 @@ that clock was read before the lock, an event's time is at least its predecessor
 import contextlib
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
-from core.publishing import one_batch
-from negotiation.events import notice_data, notification_kind, publish_event
+from negotiation.events import notice_data, notification_kind
 from negotiation.models import ActionReceipt, ChatMessage, Event, Negotiation, NegotiationStatus
 from notifications.models import Notification
-from notifications.services import announce
 
 EVENT_TYPE = "message.created"
 
@@ -83,9 +83,20 @@ FROM negotiation, event, notice
 """  # noqa: S608
 
 
-def post_message(negotiation_id: int, user: User, body: str, now: datetime, client_id: str = ""):
-    """Store and publish ``body`` as ``user``'s message on an open negotiation; the
-    ``(negotiation, seq)`` it got, or ``None`` if this is not the plain case.
+class Posted(NamedTuple):
+    """What the statement wrote: the negotiation's new state (the columns an event's
+    publication reads), the event and the counterpart's notification."""
+
+    negotiation: Negotiation
+    event: Event
+    notification: Notification
+
+
+def post_message(
+    negotiation_id: int, user: User, body: str, now: datetime, client_id: str = ""
+) -> Posted | None:
+    """Store ``body`` as ``user``'s message on an open negotiation, or return ``None`` if
+    this is not the plain case.
 
     A ``client_id`` this user already used here is not the plain case either (the ORM
     path answers it with its first ``seq``); two copies racing each other meet the
@@ -132,7 +143,4 @@ def post_message(negotiation_id: int, user: User, body: str, now: datetime, clie
         data=notice_data(event),
         created_at=at,
     )
-    with one_batch():  # the statement has committed (or is the caller's transaction's)
-        publish_event(negotiation, event)
-        announce(notification)
-    return negotiation, seq
+    return Posted(negotiation, event, notification)

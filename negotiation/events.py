@@ -1,55 +1,38 @@
-"""Appending to a negotiation's event log and publishing it after commit."""
+"""A negotiation's event log and what makes its events heard.
+
+:func:`append_event` writes the next row of the log, and nothing else. What follows an
+event is called by the service that appended it, one line each, where its reader sees
+it: :func:`publish_event` (the event frame to the negotiation's sockets and a summary to
+both parties' notification streams, after commit) and :func:`tell_event` (the
+notifications the table of :mod:`notifications.recipients` gives the event, stored,
+pushed live and emailed as it says).
+"""
 
 import json
 
+from core.money import format_amount
 from negotiation.models import Event, Negotiation
 from notifications.events import group_send_on_commit, publish_to_users
 from notifications.services import tell
-
-# Events that become notifications; who is told is the table's (notifications.recipients).
-NOTIFIED = {
-    "negotiation.opened",
-    "offer.created",
-    "offer.accepted",
-    "negotiation.declined",
-    "negotiation.withdrawn",
-    "negotiation.expired",
-    "negotiation.unavailable",
-    "message.created",
-}
 
 
 def negotiation_group(negotiation_id: int) -> str:
     return f"negotiation.{negotiation_id}"
 
 
-def append_event(
-    negotiation: Negotiation,
-    type: str,
-    data: dict,
-    actor=None,
-    *,
-    notify_parties: bool = True,
-    notice: dict | None = None,
-) -> Event:
-    """Next ``seq`` under the negotiation row lock the caller holds; published on commit.
-    A notified event becomes the notifications the table says (the other party of an
-    offer, both of an expiry...), unless ``notify_parties`` is False (the event is then
-    only in the log and the room). ``notice`` adds to the notifications' data."""
+def append_event(negotiation: Negotiation, type: str, data: dict, actor=None) -> Event:
+    """The next ``seq`` of the log, under the negotiation row lock the caller holds."""
     data = json.loads(json.dumps(data, default=str))
     negotiation.last_seq += 1
     negotiation.save(update_fields=["last_seq", "updated_at"])
-    event = Event.objects.create(
+    return Event.objects.create(
         negotiation=negotiation, seq=negotiation.last_seq, type=type, data=data, actor=actor
     )
-    publish_event(negotiation, event)
-    if notify_parties and type in NOTIFIED:
-        tell_event(negotiation, event, notice=notice)
-    return event
 
 
 def tell_event(negotiation: Negotiation, event: Event, *, notice: dict | None = None) -> None:
-    """The notifications of a stored event, as the table says."""
+    """The notifications of a stored event, as the table says: who is told (in-app and
+    live) and who is emailed, by who acted. ``notice`` adds to the notifications' data."""
     tell(
         kind=notification_kind(event.type, event.data),
         guest_id=negotiation.guest_id,
@@ -81,7 +64,7 @@ def negotiation_summary(negotiation: Negotiation) -> dict:
         "guests": negotiation.guests,
         "stay_type": negotiation.stay_type,
         "currency": negotiation.currency,
-        "list_total": str(negotiation.list_total),
+        "list_total": format_amount(negotiation.list_total, negotiation.currency),
         "cancellation_policy": negotiation.cancellation_policy,
         "guest_id": negotiation.guest_id,
         "host_id": negotiation.host_id,

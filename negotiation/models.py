@@ -19,6 +19,26 @@ class NegotiationStatus(models.TextChoices):
     UNAVAILABLE = "unavailable", "Unavailable"
 
 
+#: The statuses each status may become (DESIGN.md section 3): an open negotiation ends
+#: once, in one of five ways; an ended one never changes again.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    NegotiationStatus.OPEN: frozenset(
+        {
+            NegotiationStatus.ACCEPTED,
+            NegotiationStatus.DECLINED,
+            NegotiationStatus.WITHDRAWN,
+            NegotiationStatus.EXPIRED,
+            NegotiationStatus.UNAVAILABLE,
+        }
+    ),
+    NegotiationStatus.ACCEPTED: frozenset(),
+    NegotiationStatus.DECLINED: frozenset(),
+    NegotiationStatus.WITHDRAWN: frozenset(),
+    NegotiationStatus.EXPIRED: frozenset(),
+    NegotiationStatus.UNAVAILABLE: frozenset(),
+}
+
+
 class Side(models.TextChoices):
     GUEST = "guest", "Guest"
     HOST = "host", "Host"

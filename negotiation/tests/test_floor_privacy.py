@@ -23,6 +23,7 @@ from bookings.models import Booking
 from bookings.tests.factories import bookable_property, client_for, verified_guest
 from config.asgi import application
 from negotiation import services
+from negotiation.services.prices import _threshold
 from negotiation.models import Event, Negotiation
 from notifications.models import Notification
 
@@ -57,7 +58,7 @@ def prop():
 
 def _floor_total(negotiation_id) -> Decimal:
     negotiation = Negotiation.objects.select_related("property").get(pk=negotiation_id)
-    return services._threshold(negotiation, negotiation.property.floor_nightly_price)
+    return _threshold(negotiation, negotiation.property.floor_nightly_price)
 
 
 def test_offer_under_the_floor_is_declined_as_an_offer_and_the_negotiation_stays_open(
