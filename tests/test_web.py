@@ -10,7 +10,20 @@ from django.test import override_settings
 
 pytestmark = pytest.mark.django_db
 
-SCRIPTS = ["api.js", "ui.js", "live.js", "pages.js", "host.js", "room.js", "app.js"]
+SCRIPTS = [
+    "api.js",
+    "ui.js",
+    "live.js",
+    "accounts.js",
+    "search.js",
+    "property.js",
+    "bookings.js",
+    "host.js",
+    "room_thread.js",
+    "room_outbox.js",
+    "room.js",
+    "app.js",
+]
 
 
 def test_index_serves_the_client_page(client):
