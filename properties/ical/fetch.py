@@ -212,7 +212,9 @@ def fetch_feed(url: str, *, timeout: float | None = None) -> bytes:
                 raise FeedUnavailable(TOO_SLOW)
             return body
         except (OSError, http.client.HTTPException) as exc:
-            if expired.is_set():
+            # The socket's own timeout may fire a moment before the timer that hangs up:
+            # at the deadline, either way, the feed was too slow.
+            if expired.is_set() or time_module.monotonic() >= deadline:
                 raise FeedUnavailable(TOO_SLOW) from exc
             raise FeedUnavailable(f"Could not download the feed: {exc!r}") from exc
         finally:
