@@ -31,7 +31,7 @@ def _race(*jobs):
             barrier.wait(timeout=10)
             return ("ok", job())
         except ApplicationError as exc:
-            return (exc.get_codes(), None)
+            return (exc.code, None)
         finally:
             connections.close_all()
 
