@@ -1,5 +1,5 @@
 """The app's PostgreSQL sessions plan no parallel workers and compile no JIT code
-(config.settings.base.limit_parallel_query; docs/benchmarks.md)."""
+(config.settings.services.limit_parallel_query; docs/benchmarks.md)."""
 
 import pytest
 from django.db import connection
