@@ -16,8 +16,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from properties import calendar_feeds as feeds
 from properties import selectors
-from properties.ical import feeds, sync
+from properties.ical import sync
 from properties.ical.export import calendar_export_versioned, property_get_by_ical_token
 from properties.models import CalendarFeed
 

@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from bookings.tests.factories import client_for
+from properties import calendar_feeds as ical_feeds
 from properties import tasks
-from properties.ical import feeds as ical_feeds
 from properties.ical import fetch as ical_fetch
 from properties.ical import sync as ical_sync
 from properties.models import AvailabilityBlock, CalendarFeed, Property
