@@ -1,17 +1,59 @@
-"""A booking's payment steps through the gateway, each recorded as a ``Payment`` row.
+"""A booking's payment steps through the gateway, each one a ``Payment`` row.
 
-Every call carries an idempotency key derived from the booking, so a retried request
-cannot charge twice. They run inside the caller's transaction: a gateway failure rolls
-the booking back with them.
+No gateway call runs while a row lock is held (DESIGN.md section 1): every call is
+written first as a ``pending`` row (with its idempotency key), made outside any
+transaction, then settled (``succeeded`` with the gateway's reference, or ``failed``).
+docs/money.md ("Payment steps") walks through it.
+
+- **authorize** (:func:`authorize`), before the booking's lock: the pending row commits
+  on its own, the call follows, the row is settled. A definite no (a declined card, an
+  unknown token, a provider error) deletes the row: nothing happened.
+- **claim** (:func:`claim`), under the lock, in the transaction that makes the booking
+  hold its dates or confirm: the booking takes the authorization. If that transaction
+  fails (the dates were taken meanwhile, the price changed, the hold lapsed, a lock
+  timed out), nobody took it and :func:`void_unclaimed` voids it at once.
+- **capture, void, refund** (:func:`capture_after_commit`, :func:`void_after_commit`,
+  :func:`refund_after_commit`): the pending row is written under the lock with the
+  status change; the call is made when that transaction commits (:func:`settle` on
+  commit: right after the service's own transaction, or after the caller's if the
+  service ran inside one). A call that fails leaves its row pending.
+- **the sweep** (:func:`payments_reconcile`, a periodic task) finishes what a crash or a
+  failed call left, for rows older than ``GRACE``: a pending authorization is settled
+  by asking the gateway whether the call with its key happened; any other pending step
+  is made again with the same key (the gateway carries a key out once); an
+  authorization nobody claimed is voided.
 """
 
+import logging
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from bookings.models import Booking, Payment
-from bookings.payments import get_gateway
-from core.errors import ConflictError
+from bookings.payments import (
+    GatewayResult,
+    InvalidPaymentToken,
+    PaymentDeclined,
+    PaymentGateway,
+    PaymentGatewayError,
+    get_gateway,
+)
+from core import locks
+from core.errors import ApplicationError, ConflictError
+
+logger = logging.getLogger(__name__)
+
+# Older pending rows and unclaimed authorizations are the sweep's: no request takes
+# anywhere near this long between its gateway call and its commit.
+GRACE = timedelta(minutes=5)
+
+Kind, Status = Payment.Kind, Payment.Status
+_DEFINITE_NO = (PaymentDeclined, InvalidPaymentToken, PaymentGatewayError)
+_COUNTED = (Status.PENDING, Status.SUCCEEDED)  # made, or to be made by the sweep
 
 
 class RefundExceedsCapture(ConflictError):
@@ -19,83 +61,243 @@ class RefundExceedsCapture(ConflictError):
     default_detail = "A refund cannot exceed what was captured minus what was refunded."
 
 
-def authorize(booking: Booking, token: str) -> Payment:
-    key = f"booking-{booking.pk}-authorize-{booking.payments.count()}"
-    result = get_gateway().authorize(
-        token=token, amount=booking.total, currency=booking.currency, idempotency_key=key
+class AuthorizationAbandoned(PaymentGatewayError):
+    default_detail = "The payment took too long and was released; nothing was charged. Try again."
+
+
+# --- before the lock -----------------------------------------------------------------------
+
+
+def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
+    """Authorize ``amount`` on the card of ``token``, before any lock is taken. Returns the
+    settled authorization, which no booking has yet (:func:`claim`)."""
+    gateway = get_gateway()
+    with transaction.atomic():
+        row = Payment.objects.create(
+            kind=Kind.AUTHORIZE,
+            amount=amount,
+            currency=currency,
+            status=Status.PENDING,
+            gateway=gateway.name,
+            idempotency_key=f"authorize-{uuid.uuid4().hex}",
+        )
+    try:
+        result = gateway.authorize(
+            token=token, amount=amount, currency=currency, idempotency_key=row.idempotency_key
+        )
+    except _DEFINITE_NO:
+        row.delete()  # nothing was authorized: nothing to reconcile
+        raise
+    return _settled(row, result.reference)
+
+
+def void_unclaimed(authorization: Payment | None) -> Payment | None:
+    """Void an authorization no booking took (its booking lost the race, or the sweep
+    found it abandoned), outside any other transaction. Returns the void, or None when
+    there is nothing to void (claimed, not settled yet, or voided already). A failure is
+    logged, not raised: the caller is on its way out with the error that matters, and the
+    sweep voids what is left."""
+    if authorization is None:
+        return None
+    try:
+        with transaction.atomic():
+            row = locks.lock_one(Payment.objects.filter(pk=authorization.pk))
+            if row.booking_id is not None or row.status != Status.SUCCEEDED or _voided(row):
+                return None
+            void = _pending(None, Kind.VOID, Decimal(0), f"{row.idempotency_key}-void", row)
+            settle_after_commit(void)
+        return void
+    except Exception:
+        logger.exception("could not void authorization %s; the sweep will", authorization.pk)
+        return None
+
+
+# --- under the lock, with the status change ---------------------------------------------------
+
+
+def claim(authorization: Payment, booking: Booking) -> None:
+    """The booking takes the authorization, in the transaction that makes it hold its
+    dates or confirm. Refused (``502 payment_gateway_error``, nothing charged) if the
+    sweep has released it meanwhile."""
+    row = locks.lock_one(Payment.objects.filter(pk=authorization.pk))
+    if row.booking_id is not None or row.status != Status.SUCCEEDED or _voided(row):
+        raise AuthorizationAbandoned()
+    if (row.amount, row.currency) != (booking.total, booking.currency):
+        raise ValueError(f"authorization {row.pk} is not for booking {booking.pk}'s total")
+    Payment.objects.filter(pk=row.pk).update(booking=booking)
+    authorization.booking = booking
+
+
+def capture_after_commit(booking: Booking) -> Payment:
+    """The capture of the booking's authorization, made once this transaction commits."""
+    row = _pending(
+        booking,
+        Kind.CAPTURE,
+        booking.total,
+        f"booking-{booking.pk}-capture",
+        _authorization(booking),
     )
-    return _record(booking, Payment.Kind.AUTHORIZE, booking.total, result.reference, key)
+    settle_after_commit(row)
+    return row
 
 
-def capture(booking: Booking) -> Payment:
+def void_after_commit(booking: Booking) -> Payment | None:
+    """Release the booking's uncaptured authorization once this transaction commits
+    (once; nothing to do without one)."""
     authorization = _authorization(booking)
-    key = f"booking-{booking.pk}-capture"
-    result = get_gateway().capture(
-        reference=authorization.gateway_reference,
-        amount=booking.total,
-        currency=booking.currency,
-        idempotency_key=key,
+    if (
+        authorization is None
+        or booking.payments.filter(kind=Kind.CAPTURE).exists()
+        or _voided(authorization)
+    ):
+        return None
+    row = _pending(
+        booking, Kind.VOID, Decimal(0), f"{authorization.idempotency_key}-void", authorization
     )
-    return _record(booking, Payment.Kind.CAPTURE, booking.total, result.reference, key)
+    settle_after_commit(row)
+    return row
 
 
-def void_authorization(booking: Booking) -> None:
-    """Release an uncaptured authorization (once; nothing to do without one)."""
-    authorization = _authorization(booking)
-    if authorization is None or booking.payments.filter(kind=Payment.Kind.CAPTURE).exists():
-        return
-    key = f"booking-{booking.pk}-void"
-    if Payment.objects.filter(idempotency_key=key).exists():
-        return
-    result = get_gateway().void(reference=authorization.gateway_reference, idempotency_key=key)
-    _record(booking, Payment.Kind.VOID, Decimal(0), result.reference, key)
+def refund_after_commit(booking: Booking, amount: Decimal) -> Payment | None:
+    """Refund ``amount`` of the capture once this transaction commits. The one place money
+    goes back: never more than :func:`refundable` (``409 refund_exceeds_capture``,
+    nothing written)."""
+    capture_row = booking.payments.filter(kind=Kind.CAPTURE, status__in=_COUNTED).first()
+    if capture_row is None or amount <= 0:
+        return None
+    if amount > refundable(booking):
+        raise RefundExceedsCapture()
+    earlier = booking.payments.filter(kind=Kind.REFUND).count()
+    key = f"booking-{booking.pk}-refund" + (f"-{earlier + 1}" if earlier else "")
+    row = _pending(booking, Kind.REFUND, amount, key, capture_row)
+    settle_after_commit(row)
+    return row
 
 
 def refundable(booking: Booking) -> Decimal:
-    """What may still be refunded: succeeded captures minus succeeded refunds."""
+    """What may still be refunded: captures minus refunds, those made and those the sweep
+    will make (pending)."""
     sums = {
         row["kind"]: row["total"]
         for row in booking.payments.filter(
-            status=Payment.Status.SUCCEEDED, kind__in=(Payment.Kind.CAPTURE, Payment.Kind.REFUND)
+            status__in=_COUNTED, kind__in=(Kind.CAPTURE, Kind.REFUND)
         )
         .values("kind")
         .annotate(total=Sum("amount"))
     }
-    captured = sums.get(Payment.Kind.CAPTURE) or Decimal(0)
-    return captured - (sums.get(Payment.Kind.REFUND) or Decimal(0))
+    captured = sums.get(Kind.CAPTURE) or Decimal(0)
+    return captured - (sums.get(Kind.REFUND) or Decimal(0))
 
 
-def refund(booking: Booking, amount: Decimal) -> None:
-    """Refund ``amount`` of the capture. The one place money goes back: it never sends
-    more than :func:`refundable` (``409 refund_exceeds_capture``, nothing sent)."""
-    capture_row = booking.payments.filter(kind=Payment.Kind.CAPTURE).first()
-    if capture_row is None or amount <= 0:
-        return
-    if amount > refundable(booking):
-        raise RefundExceedsCapture()
-    earlier = booking.payments.filter(kind=Payment.Kind.REFUND).count()
-    key = f"booking-{booking.pk}-refund" + (f"-{earlier + 1}" if earlier else "")
-    result = get_gateway().refund(
-        reference=capture_row.gateway_reference,
+# --- the gateway call of a pending row, after commit ----------------------------------------
+
+
+def settle_after_commit(row: Payment) -> None:
+    """Make the row's gateway call once the current transaction commits (at once outside
+    one). Its failures are logged: the row stays pending for the sweep."""
+    transaction.on_commit(lambda: settle(row.pk), robust=True)
+
+
+def settle(payment_id: int) -> Payment:
+    """Make the call a pending row stands for and record its result; a settled row comes
+    back as it is. Safe to run twice, or in two processes at once: the gateway carries a
+    key out once, and only a row not yet succeeded is updated."""
+    row = Payment.objects.select_related("parent").get(pk=payment_id)
+    if row.status != Status.PENDING:
+        return row
+    gateway = get_gateway()
+    if row.kind == Kind.AUTHORIZE:  # no token is kept: only the gateway knows if it happened
+        result = gateway.lookup(idempotency_key=row.idempotency_key)
+        return _settled(row, result.reference) if result else _failed(row)
+    parent = row.parent
+    if parent is not None and parent.status == Status.PENDING:
+        parent = settle(parent.pk)
+    if parent is None or parent.status != Status.SUCCEEDED:
+        logger.error("payment %s (%s): what it acts on never happened", row.pk, row.kind)
+        return _failed(row)
+    try:
+        result = _call(gateway, row, parent)
+    except ApplicationError as exc:
+        logger.warning("payment %s (%s) not made (%s); the sweep retries", row.pk, row.kind, exc)
+        return row
+    return _settled(row, result.reference)
+
+
+def payments_reconcile(*, now: datetime | None = None, batch: int = 100) -> int:
+    """The sweep: finish the payment steps older than ``GRACE`` that a crash or a failed
+    call left (see the module docstring). Idempotent, bounded per run, safe when two runs
+    overlap. Returns how many rows it settled or voided."""
+    cutoff = (now or timezone.now()) - GRACE
+    done = 0
+    pending = Payment.objects.filter(status=Status.PENDING, created_at__lte=cutoff)
+    for payment_id in pending.order_by("pk").values_list("pk", flat=True)[:batch]:
+        done += settle(payment_id).status != Status.PENDING
+    unclaimed = (
+        Payment.objects.filter(
+            kind=Kind.AUTHORIZE,
+            status=Status.SUCCEEDED,
+            booking__isnull=True,
+            created_at__lte=cutoff,
+        )
+        .exclude(followups__kind=Kind.VOID)
+        .order_by("pk")[:batch]
+    )
+    for authorization in list(unclaimed):
+        done += void_unclaimed(authorization) is not None
+    return done
+
+
+def _call(gateway: PaymentGateway, row: Payment, parent: Payment) -> GatewayResult:
+    key, reference = row.idempotency_key, parent.gateway_reference
+    if row.kind == Kind.VOID:
+        return gateway.void(reference=reference, idempotency_key=key)
+    step = gateway.capture if row.kind == Kind.CAPTURE else gateway.refund
+    return step(reference=reference, amount=row.amount, currency=row.currency, idempotency_key=key)
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+def _pending(
+    booking: Booking | None, kind: str, amount: Decimal, key: str, parent: Payment | None
+) -> Payment:
+    return Payment.objects.create(
+        booking=booking,
+        parent=parent,
+        kind=kind,
         amount=amount,
-        currency=booking.currency,
+        currency=booking.currency if booking else parent.currency,
+        status=Status.PENDING,
+        gateway=get_gateway().name,
         idempotency_key=key,
     )
-    _record(booking, Payment.Kind.REFUND, amount, result.reference, key)
+
+
+def _settled(row: Payment, reference: str) -> Payment:
+    # The gateway's word wins: an authorization the sweep took for never made (it asked
+    # while the call was still under way) becomes a succeeded one nobody has claimed.
+    Payment.objects.filter(pk=row.pk).exclude(status=Status.SUCCEEDED).update(
+        status=Status.SUCCEEDED, gateway_reference=reference, settled_at=timezone.now()
+    )
+    row.refresh_from_db()
+    return row
+
+
+def _failed(row: Payment) -> Payment:
+    Payment.objects.filter(pk=row.pk, status=Status.PENDING).update(
+        status=Status.FAILED, settled_at=timezone.now()
+    )
+    row.refresh_from_db()
+    return row
 
 
 def _authorization(booking: Booking) -> Payment | None:
-    return booking.payments.filter(kind=Payment.Kind.AUTHORIZE).order_by("-pk").first()
-
-
-def _record(booking: Booking, kind: str, amount: Decimal, reference: str, key: str) -> Payment:
-    return Payment.objects.create(
-        booking=booking,
-        kind=kind,
-        amount=amount,
-        currency=booking.currency,
-        status=Payment.Status.SUCCEEDED,
-        gateway=get_gateway().name,
-        gateway_reference=reference,
-        idempotency_key=key,
+    return (
+        booking.payments.filter(kind=Kind.AUTHORIZE, status=Status.SUCCEEDED)
+        .order_by("-pk")
+        .first()
     )
+
+
+def _voided(authorization: Payment) -> bool:
+    return authorization.followups.filter(kind=Kind.VOID).exclude(status=Status.FAILED).exists()

@@ -133,6 +133,16 @@ class BookingStatusChange(models.Model):
 
 
 class Payment(models.Model):
+    """One call to the payment gateway: written ``pending`` before the call, settled
+    (``succeeded`` / ``failed``) after it, so a crash in between leaves a row the sweep
+    can finish (``bookings.charges``, docs/money.md "Payment steps").
+
+    An authorization is made before the booking's lock is taken, so it has no booking
+    until the booking takes it (``claim``); one nobody took is voided. ``parent`` is the
+    row a later step acts on: the authorization a capture or void uses, the capture a
+    refund returns.
+    """
+
     class Kind(models.TextChoices):
         AUTHORIZE = "authorize"
         CAPTURE = "capture"
@@ -140,27 +150,71 @@ class Payment(models.Model):
         REFUND = "refund"
 
     class Status(models.TextChoices):
+        PENDING = "pending"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    booking = models.ForeignKey(
+        Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices)
     gateway = models.CharField(max_length=32)
-    gateway_reference = models.CharField(max_length=128)
+    gateway_reference = models.CharField(max_length=128, blank=True)
     idempotency_key = models.CharField(max_length=128, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="payment_pending",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(kind="authorize", booking__isnull=True),
+                name="payment_unclaimed_auth",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | ~Q(gateway_reference=""),
+                name="payment_succeeded_has_reference",
+            ),
+            models.CheckConstraint(  # only an authorization (and its void) precedes a booking
+                condition=Q(booking__isnull=False) | Q(kind__in=("authorize", "void")),
+                name="payment_booking_unless_authorization",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} ({self.status})"
+
+
+class BuiltinGatewayCall(models.Model):
+    """What the built-in gateway (``bookings.payments.DatabaseGateway``) remembers, as a
+    provider does: each call it carried out, by idempotency key. A repeated key returns
+    the first result, and ``lookup`` answers "did this call happen?" after a crash.
+    Not our record of payments (that is :class:`Payment`)."""
+
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    operation = models.CharField(max_length=10)
+    reference = models.CharField(max_length=128)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    currency = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.idempotency_key}"
 
 
 # The state machine: from-status -> statuses it may move to (DESIGN.md section 3).

@@ -1,10 +1,13 @@
 """The payment gateway interface and the built-in database gateway.
 
 Every call carries an idempotency key; calling twice with the same key returns
-the first result and moves no money twice. The built-in gateway accepts test
-tokens: ``tok_ok`` succeeds, ``tok_declined`` is declined (402
-``payment_declined``), ``tok_error`` fails with a gateway error (502
-``payment_gateway_error``). A real provider implements the same four methods.
+the first result and moves no money twice, and ``lookup(key)`` tells whether a call
+with that key was carried out (how a crash between a call and the record of its result
+is repaired: ``bookings.charges``). The built-in gateway accepts test tokens:
+``tok_ok`` succeeds, ``tok_declined`` is declined (402 ``payment_declined``),
+``tok_error`` fails with a gateway error (502 ``payment_gateway_error``). A real
+provider implements the same five methods. Nobody calls a gateway while holding a row
+lock (DESIGN.md section 1): ``bookings.charges`` is the only caller.
 """
 
 import uuid
@@ -15,6 +18,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from bookings.models import BuiltinGatewayCall
 from core.errors import ApplicationError
 
 
@@ -57,9 +61,14 @@ class PaymentGateway(Protocol):
         self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> GatewayResult: ...
 
+    def lookup(self, *, idempotency_key: str) -> GatewayResult | None:
+        """The result of the call made with this key, or None if none was carried out."""
+        ...
+
 
 class DatabaseGateway:
-    """Test-token gateway: the money 'moves' only as Payment rows in our own database."""
+    """Test-token gateway: the money 'moves' only as rows in our own database. Like a
+    provider it remembers each call it carried out (``BuiltinGatewayCall``, by key)."""
 
     name = "builtin"
     # test token -> the error it raises (None: success)
@@ -71,18 +80,37 @@ class DatabaseGateway:
         error = self.OUTCOMES[token]
         if error is not None:
             raise error()
-        return GatewayResult(
-            reference=f"auth_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex}"
-        )
+        reference = f"auth_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex}"
+        return self._carried_out("authorize", idempotency_key, reference, amount, currency)
 
     def capture(self, *, reference, amount, currency, idempotency_key):
-        return GatewayResult(reference=reference.replace("auth_", "cap_", 1))
+        captured = reference.replace("auth_", "cap_", 1)
+        return self._carried_out("capture", idempotency_key, captured, amount, currency)
 
     def void(self, *, reference, idempotency_key):
-        return GatewayResult(reference=reference.replace("auth_", "void_", 1))
+        return self._carried_out("void", idempotency_key, reference.replace("auth_", "void_", 1))
 
     def refund(self, *, reference, amount, currency, idempotency_key):
-        return GatewayResult(reference=f"re_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex}")
+        refunded = f"re_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex}"
+        return self._carried_out("refund", idempotency_key, refunded, amount, currency)
+
+    def lookup(self, *, idempotency_key):
+        call = BuiltinGatewayCall.objects.filter(idempotency_key=idempotency_key).first()
+        return GatewayResult(reference=call.reference) if call else None
+
+    @staticmethod
+    def _carried_out(operation, key, reference, amount=None, currency=""):
+        """The first call with ``key`` is remembered; a repeat returns its result."""
+        call, _ = BuiltinGatewayCall.objects.get_or_create(
+            idempotency_key=key,
+            defaults={
+                "operation": operation,
+                "reference": reference,
+                "amount": amount,
+                "currency": currency,
+            },
+        )
+        return GatewayResult(reference=call.reference)
 
 
 def get_gateway() -> PaymentGateway:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import fanout
 from bookings.models import Booking, BookingStatus
 from bookings.reminders import invite_reviews
 from bookings.transitions import expire, transition
@@ -46,6 +47,7 @@ def bookings_complete_finished(*, now: datetime | None = None, batch: int = 200)
                 booking.completed_at = now
                 booking.save(update_fields=["completed_at"])
                 transition(booking, BookingStatus.COMPLETED, actor=None, reason="stay finished")
+                fanout.tell_booking_completed(booking)
                 invite_reviews(booking)
                 done += 1
     return done

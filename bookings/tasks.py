@@ -2,13 +2,19 @@
 
 from celery import shared_task
 
-from bookings import sweeps
+from bookings import charges, sweeps
 
 
 @shared_task(acks_late=True)
 def expire_lapsed_holds() -> int:
     """Record holds past ``hold_expires_at`` (they already count as expired everywhere)."""
     return sweeps.bookings_expire_lapsed()
+
+
+@shared_task(acks_late=True)
+def reconcile_payments() -> int:
+    """Finish the payment steps a crash or a failed gateway call left (``bookings.charges``)."""
+    return charges.payments_reconcile()
 
 
 @shared_task(acks_late=True)

@@ -1,12 +1,22 @@
-"""The one place a booking changes status: the transition table, the history row, the
-event published after commit; and expiry, which also releases the authorization."""
+"""The one place a booking changes status: the transition table and the history row.
+
+``transition`` and ``record`` write rows and nothing else. What leaves a service when a
+booking changes (the live event, notifications and emails: :mod:`bookings.fanout`; the
+payment steps: :mod:`bookings.charges`) is called by the service itself, where its
+reader sees it. ``expire``, the transition the system makes on its own (lazily under a
+lock, or from the sweep), writes its effects out too.
+"""
 
 from datetime import datetime
 
+from django.db.models import Subquery
+
 from accounts.models import User
-from bookings import charges, events
+from bookings import charges, fanout
 from bookings.models import TRANSITIONS, Booking, BookingStatus, BookingStatusChange
+from core import locks
 from core.errors import InvalidTransition
+from properties.models import Property
 
 
 def check_transition(booking: Booking, to_status: str) -> None:
@@ -17,7 +27,7 @@ def check_transition(booking: Booking, to_status: str) -> None:
 
 
 def transition(booking: Booking, to_status: str, *, actor: User | None, reason: str = "") -> None:
-    """Checks the table, writes the status, records history."""
+    """Checks the table, writes the status and its history row."""
     check_transition(booking, to_status)
     from_status = booking.status
     booking.status = to_status
@@ -27,22 +37,27 @@ def transition(booking: Booking, to_status: str, *, actor: User | None, reason: 
     record(booking, from_status=from_status, actor=actor, reason=reason)
 
 
-def record(booking: Booking, *, from_status: str, actor: User | None, reason: str = "") -> None:
-    """History row for the booking's current status (``from_status=""`` when created)."""
-    BookingStatusChange.objects.create(
+def record(
+    booking: Booking, *, from_status: str, actor: User | None, reason: str = ""
+) -> BookingStatusChange:
+    """The history row for the booking's current status (``from_status=""`` when created)."""
+    return BookingStatusChange.objects.create(
         booking=booking,
         from_status=from_status,
         to_status=booking.status,
         actor=actor,
         reason=reason,
     )
-    events.booking_published(
-        booking, f"booking.{booking.status}", actor_id=actor.pk if actor else None, reason=reason
-    )
 
 
 def lock_booking(booking_id: int) -> Booking:
-    return Booking.objects.select_for_update().select_related("property").get(pk=booking_id)
+    """Lock the booking's property, then the booking: the order every writer of a
+    property's dates keeps (``Booking.DoesNotExist`` if there is no such booking)."""
+    of_booking = Booking.objects.filter(pk=booking_id).values("property_id")[:1]
+    locks.lock_rows(Property.objects.filter(pk=Subquery(of_booking)).values_list("pk"))
+    return locks.lock_one(
+        Booking.objects.select_related("property").filter(pk=booking_id), of=("self",)
+    )
 
 
 def hold_lapsed(booking: Booking, now: datetime) -> bool:
@@ -50,5 +65,7 @@ def hold_lapsed(booking: Booking, now: datetime) -> bool:
 
 
 def expire(booking: Booking, *, now: datetime) -> None:
-    charges.void_authorization(booking)
+    """Record a lapsed hold as expired (the caller holds its lock)."""
+    charges.void_after_commit(booking)
     transition(booking, BookingStatus.EXPIRED, actor=None, reason="hold expired")
+    fanout.tell_booking_expired(booking)

@@ -19,6 +19,11 @@ BEAT_SCHEDULE = {
         "task": "bookings.tasks.expire_lapsed_holds",
         "schedule": 60.0,
     },
+    # payment steps a crash or a failed gateway call left pending (after 5 minutes' grace)
+    "reconcile-payments": {
+        "task": "bookings.tasks.reconcile_payments",
+        "schedule": 300.0,
+    },
     "expire-due-negotiations": {
         "task": "negotiation.tasks.expire_due_negotiations",
         "schedule": 60.0,

@@ -1,0 +1,104 @@
+"""Taking a property's dates: the property lock, lazy expiry, the overlap check, the
+insert, and the retry of a transaction that deadlocked.
+
+Double bookings are impossible by construction: every writer that takes dates locks the
+property row first (:func:`lock_property`), records lapsed holds, checks for overlap and
+inserts, all in one transaction; on PostgreSQL the exclusion constraint
+``booking_no_overlap`` is the backstop and its violation (SQLSTATE 23P01) is answered as
+``409 dates_unavailable``. On SQLite the transaction is IMMEDIATE, so check and insert
+cannot interleave.
+"""
+
+import logging
+import time
+from datetime import date, datetime
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.http import Http404
+
+from bookings.models import Booking, BookingStatus
+from bookings.transitions import expire
+from core import locks
+from properties.errors import DatesUnavailable
+from properties.models import Property
+from properties.selectors import blocks_overlapping, dates_taken
+
+logger = logging.getLogger(__name__)
+
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock, serialization failure
+_EXCLUSION_VIOLATION = "23P01"
+
+
+def run_with_retry(fn, *, attempts: int = 4):
+    """Run ``fn`` (a whole transaction) again after a deadlock or serialization failure."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if locks.sqlstate(exc) not in _RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            logger.info("retrying after %s (attempt %s)", locks.sqlstate(exc), attempt)
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def refuse_if_visibly_taken(property_id: int, check_in: date, check_out: date, now) -> None:
+    """A fast path, not the guarantee: dates a committed booking or block already holds
+    are refused from a plain read, without queueing for the property lock. Under
+    contention all but the first request of a burst are such losers, and each one that
+    skips the lock is one less in the queue (docs/benchmarks.md). Dates that look free
+    are checked again under the lock."""
+    if dates_taken(property_id=property_id, start=check_in, end=check_out, now=now):
+        raise DatesUnavailable()
+
+
+def lock_property(property_id: int, *, published_only: bool = False) -> Property:
+    """Lock the property row: every writer of its dates goes through here first.
+
+    A missing property (or, with ``published_only``, one not on sale) is a 404.
+    """
+    queryset = Property.objects.filter(pk=property_id)
+    if published_only:
+        queryset = queryset.filter(status=Property.Status.PUBLISHED)
+    try:
+        return locks.lock_one(queryset)
+    except Property.DoesNotExist:
+        raise Http404("No such property.") from None
+
+
+def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: datetime) -> None:
+    """Record holds that lapsed (lazy expiry) so they stop holding dates, also in the DB.
+    Caller holds the property lock."""
+    lapsed = locks.lock_rows(
+        Booking.objects.select_related("property")
+        .filter(
+            property_id=property_id,
+            status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
+            hold_expires_at__lte=now,
+        )
+        .overlapping(start, end),
+        of=("self",),
+    )
+    for booking in lapsed:
+        expire(booking, now=now)
+
+
+def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime) -> None:
+    """Raise ``DatesUnavailable`` if a holding booking or a host block overlaps. Caller holds
+    the property lock."""
+    expire_lapsed_holds(property_id=property_id, start=start, end=end, now=now)
+    taken = Booking.objects.filter(property_id=property_id).holding(now).overlapping(start, end)
+    if taken.exists() or blocks_overlapping(property_id=property_id, start=start, end=end):
+        raise DatesUnavailable()
+
+
+def insert_booking(booking: Booking) -> Booking:
+    """Insert in a savepoint; the exclusion constraint's veto becomes ``dates_unavailable``."""
+    try:
+        with transaction.atomic():
+            booking.save(force_insert=True)
+    except IntegrityError as exc:
+        if locks.sqlstate(exc) == _EXCLUSION_VIOLATION:
+            raise DatesUnavailable() from exc
+        raise
+    return booking
