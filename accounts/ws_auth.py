@@ -4,8 +4,13 @@ Sockets that present nothing valid, or an account whose email is not verified, g
 ``AnonymousUser``; consumers close them with 4401. Cookie auth is safe from cross-site
 hijacking because the origin validator in front of this middleware refuses foreign
 ``Origin`` headers.
+
+The scope also gets when the credentials expire (``core.consumers.CREDENTIALS_EXPIRE_AT``,
+epoch seconds): an access token's ``exp``; a ticket (one-time, minted with a valid
+access token) counts as a fresh access token. The notification socket closes then.
 """
 
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -17,6 +22,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tokens import is_access_token_denied, redeem_ws_ticket
+from core.consumers import CREDENTIALS_EXPIRE_AT
 
 
 def _header(scope, name: bytes) -> str:
@@ -44,25 +50,28 @@ def _credentials(scope) -> tuple[str, str]:
 
 @database_sync_to_async
 def _resolve_user(kind: str, value: str):
-    user_id = None
+    """The user the credentials name, and when they expire (epoch seconds)."""
+    user_id, expires_at = None, time.time()
     if kind == "ticket":
         user_id = redeem_ws_ticket(value)
+        expires_at += settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
     elif kind == "token":
         try:
             token = AccessToken(value)
             user_id = token[settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")]
+            expires_at = float(token["exp"])
         except (InvalidToken, TokenError, KeyError):
             user_id = None
         else:
             if is_access_token_denied(token):  # ended by a logout
                 user_id = None
     if user_id is None:
-        return AnonymousUser()
+        return AnonymousUser(), expires_at
     # An account that has not verified its email opens no sockets (it cannot book,
     # negotiate or host either): it is treated as not authenticated (4401).
     users = get_user_model().objects.filter(email_verified_at__isnull=False, is_active=True)
     user = users.filter(pk=user_id).first()
-    return user or AnonymousUser()
+    return user or AnonymousUser(), expires_at
 
 
 class JWTAuthMiddleware:
@@ -71,5 +80,8 @@ class JWTAuthMiddleware:
 
     async def __call__(self, scope, receive, send):
         kind, value = _credentials(scope)
-        user = await _resolve_user(kind, value) if kind else AnonymousUser()
-        return await self.inner({**scope, "user": user}, receive, send)
+        user, expires_at = (
+            await _resolve_user(kind, value) if kind else (AnonymousUser(), time.time())
+        )
+        scope = {**scope, "user": user, CREDENTIALS_EXPIRE_AT: expires_at}
+        return await self.inner(scope, receive, send)

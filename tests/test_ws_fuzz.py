@@ -28,7 +28,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from bookings.models import Booking
 from bookings.tests.factories import bookable_property, verified_guest
 from config.asgi import application
-from negotiation import consumers, services
+from core import consumers
+from negotiation import services
+from negotiation.api.serializers import ReadInSerializer
 from negotiation.models import Event, Negotiation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -148,9 +150,9 @@ def _expects_reply(kind: str, payload) -> bool:
         return True
     if content.get("type") == "typing":
         return False
-    if content.get("type") == "read":
-        seq = content.get("seq")
-        return not (isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**31)
+    if content.get("type") == "read":  # valid as over REST: stored and relayed, not acked
+        valid = ReadInSerializer(data=json.loads(payload, parse_float=Decimal)).is_valid()
+        return not valid
     return True
 
 
@@ -250,8 +252,8 @@ def _check_answers(kind, payload, answers) -> None:
 
 @pytest.fixture
 def unlimited(monkeypatch):
-    """The sequence tests send a ping barrier after each frame; the flood test below keeps
-    the real limit."""
+    """The sequence tests send a ping barrier after each frame; the flood tests keep the
+    real limit (the same on both sockets: core.consumers)."""
     monkeypatch.setattr(consumers.TokenBucket, "take", lambda self: True)
 
 
@@ -395,10 +397,43 @@ def test_negotiation_flood_beyond_the_rate_limit_is_answered_frame_by_frame(loop
     assert_negotiation_consistent(negotiation.pk)
 
 
+@settings(FUZZ, max_examples=4)
+@given(
+    flood=st.lists(
+        st.sampled_from(['{"type": "ping"}', '{"type": "nope"}', "not json", "[1]"]),
+        min_size=25,
+        max_size=60,
+    )
+)
+def test_notification_flood_beyond_the_rate_limit_is_answered_frame_by_frame(loop, flood):
+    """The same limit as the negotiation socket's (core.consumers), frame by frame."""
+    close_old_connections()
+    user = verified_guest()
+
+    async def run():
+        ws = _socket("/ws/notifications/", user)
+        assert (await ws.connect())[0]
+        assert await ws.receive_json_from(timeout=REPLY_TIMEOUT) == {"type": "unread", "count": 0}
+        try:
+            for payload in flood:
+                await ws.send_to(text_data=payload)
+            answers = [await ws.receive_json_from(timeout=REPLY_TIMEOUT) for _ in flood]
+            assert await ws.receive_nothing(timeout=0.3)
+        finally:
+            await ws.disconnect()
+        return answers
+
+    answers = loop.run_until_complete(run())
+    assert all(a.get("type") in {"error", "pong"} for a in answers), answers
+    limited = [a for a in answers if a.get("code") == "rate_limited"]
+    assert len(limited) >= len(flood) - consumers.BURST - 5
+    assert len(answers) - len(limited) <= consumers.BURST + 5
+
+
 @FUZZ
 @given(frames=st.lists(raw_frames, max_size=20))
 @example(frames=REGRESSIONS)
-def test_notification_socket_answers_every_frame_and_stays_open(loop, frames):
+def test_notification_socket_answers_every_frame_and_stays_open(unlimited, loop, frames):
     close_old_connections()
     user = verified_guest()
 

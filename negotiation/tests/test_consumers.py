@@ -1,6 +1,7 @@
 """The negotiation socket through Channels' communicator: auth and access, replay, live
 events from REST and socket actions, acks and errors, malformed frames, rate limit."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -215,7 +216,8 @@ async def test_a_database_outage_is_an_error_frame_or_close_1013_never_a_crash(m
     def database_down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(consumers.services, "negotiation_message", database_down)
+    message = dataclasses.replace(consumers.ACTIONS["message"], service=database_down)
+    monkeypatch.setitem(consumers.ACTIONS, "message", message)
     await ws.send_json_to({"type": "message", "body": "hello?", "client_id": "m1"})
     frame = (await _frames_until(ws, lambda f: f.get("client_id") == "m1"))[-1]
     assert (frame["type"], frame["code"], frame["client_id"]) == (
@@ -225,7 +227,7 @@ async def test_a_database_outage_is_an_error_frame_or_close_1013_never_a_crash(m
     await _frames_until(ws, lambda f: f["type"] == "pong")  # still usable
     await ws.disconnect()
 
-    monkeypatch.setattr(consumers, "_load", database_sync_to_async(database_down))
+    monkeypatch.setattr(consumers, "_side", database_sync_to_async(database_down))
     again = _socket(negotiation.pk, guest)
     await again.connect()
     assert (await again.receive_output(timeout=3))["code"] == consumers.TRY_AGAIN_LATER
@@ -270,3 +272,63 @@ async def test_frames_and_deliveries_do_not_hop_to_the_shared_sync_thread(monkey
     assert hops == []
     await guest_ws.disconnect()
     await host_ws.disconnect()
+
+
+# Bodies the REST endpoint refuses with 400: the socket refuses the same frames with
+# ``invalid``, naming the field, and applies nothing (the same serializers validate both).
+REFUSED = [
+    ("offers", "offer", {"amount": "0.001"}, "amount"),
+    ("offers", "offer", {"amount": "abc"}, "amount"),
+    ("offers", "offer", {"amount": True}, "amount"),
+    ("offers", "offer", {"amount": "1e400"}, "amount"),
+    ("offers", "offer", {"amount": "0"}, "amount"),
+    ("offers", "offer", {"amount": "350.00", "message": None}, "message"),
+    ("offers", "offer", {"amount": "350.00", "message": "bell \x07"}, "message"),
+    ("messages", "message", {"body": ""}, "body"),
+    ("messages", "message", {"body": "   "}, "body"),
+    ("messages", "message", {"body": "x" * 2001}, "body"),
+    ("messages", "message", {"body": None}, "body"),
+    ("messages", "message", {"body": "nul \x00"}, "body"),
+    ("read", "read", {"seq": -1}, "seq"),
+    ("read", "read", {"seq": 2**31}, "seq"),
+    ("read", "read", {"seq": "x"}, "seq"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "frame_type", "fields", "field"), REFUSED)
+async def test_socket_frames_are_refused_as_rest_refuses_their_body(
+    endpoint, frame_type, fields, field
+):
+    negotiation, _guest, host = await _setup()
+    response = await database_sync_to_async(client_for(host).post)(
+        f"/api/v1/negotiations/{negotiation.pk}/{endpoint}/", fields, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    ws = _socket(negotiation.pk, host, after=negotiation.last_seq)
+    assert (await ws.connect())[0]
+    await ws.send_json_to({"type": frame_type, "client_id": "c", **fields})
+    error = (await _frames_until(ws, lambda f: f.get("type") == "error"))[-1]
+    assert (error["code"], error["client_id"]) == ("invalid", "c")
+    assert error["detail"].startswith(f"{field}: ")
+    await ws.disconnect()
+    stored = await database_sync_to_async(Negotiation.objects.get)(pk=negotiation.pk)
+    assert stored.last_seq == negotiation.last_seq
+
+
+async def test_a_socket_message_is_stored_as_rest_stores_it():
+    """Trimmed and with line breaks normalised, as the REST body (MessageInSerializer)."""
+    negotiation, guest, host = await _setup()
+    ws = _socket(negotiation.pk, guest, after=negotiation.last_seq)
+    assert (await ws.connect())[0]
+    await ws.send_json_to({"type": "message", "body": "  Hello\r\nthere  ", "client_id": "m"})
+    await _frames_until(ws, lambda f: f.get("type") == "ack")
+    await ws.disconnect()
+    await database_sync_to_async(client_for(host).post)(
+        f"/api/v1/negotiations/{negotiation.pk}/messages/",
+        {"body": "  Hello\r\nthere  "},
+        format="json",
+    )
+    bodies = await database_sync_to_async(
+        lambda: [e.data["body"] for e in Event.objects.filter(type="message.created")]
+    )()
+    assert bodies == ["Hello\nthere", "Hello\nthere"]
