@@ -17,6 +17,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import bookable_property, verified_guest
+from bookings.tests.money import money_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,6 +91,8 @@ def test_sixteen_guests_racing_for_the_same_dates_yield_exactly_one_booking():
         assert outcomes == ["dates_unavailable"] * 15 + ["ok"], f"round {round_no}: {outcomes}"
     assert Booking.objects.filter(property=prop).count() == ROUNDS
     assert _overlapping_active_pairs() == 0
+    # every loser's card was authorized before the lock, then voided: none left dangling
+    assert money_problems() == []
 
 
 def test_overlapping_but_different_ranges_never_overlap_when_active():
@@ -105,6 +108,7 @@ def test_overlapping_but_different_ranges_never_overlap_when_active():
         assert {r[0] for r in results} <= {"ok", "dates_unavailable"}
     assert _overlapping_active_pairs() == 0
     assert Booking.objects.filter(property=prop).exists()
+    assert money_problems() == []
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
