@@ -1,10 +1,9 @@
-"""Booking events for both parties' notification groups (``booking.*``), after commit."""
+"""The payload of a booking's live ``booking.*`` event (and of its notifications and
+emails). Sending it is :mod:`bookings.fanout`'s, called by the services."""
 
 from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus
-from notifications.events import publish_to_users
-from notifications.services import tell
 
 
 def _minutes_left(booking: Booking) -> int | None:
@@ -65,32 +64,3 @@ def _address_once_confirmed(booking: Booking) -> str | None:
         return None
     prop = booking.property
     return ", ".join(part for part in (prop.address, prop.neighbourhood, prop.city) if part)
-
-
-def booking_published(
-    booking: Booking, event: str, actor_id: int | None = None, reason: str = ""
-) -> None:
-    """The live ``booking.*`` event to both parties, and the notifications the table says
-    (``notifications.recipients``: the guest is told a booking waits for payment whoever
-    accepted; both parties of a confirmation or cancellation, the actor's copy a receipt).
-    ``reason`` is the history row's (``listing_archived`` when archiving the listing
-    released the booking: the email says so)."""
-    payload = booking_event_payload(booking, event)
-    payload["booking"]["reason"] = reason
-    parties = [booking.guest_id, booking.property.host_id]
-    publish_to_users(parties, payload)
-    tell(
-        kind=event,
-        guest_id=booking.guest_id,
-        host_id=booking.property.host_id,
-        actor_id=actor_id,
-        data={**payload["booking"], "by": _actor_side(booking, actor_id)},
-    )
-
-
-def _actor_side(booking: Booking, actor_id: int | None) -> str:
-    if actor_id == booking.guest_id:
-        return "guest"
-    if actor_id is not None and actor_id == booking.property.host_id:
-        return "host"
-    return "system"

@@ -17,7 +17,7 @@ the list quote scaled to the agreed total (``properties.pricing.agreed_price``),
 so a refund is a share of what was agreed, never of the list price. And a refund
 never exceeds ``refundable`` (what was captured minus what was already refunded):
 the excess comes off the stay, then the service fee, then the cleaning fee
-(rule suffixed ``_capped``). ``bookings.charges.refund`` refuses anything more.
+(rule suffixed ``_capped``). ``bookings.charges.refund_after_commit`` refuses anything more.
 """
 
 from dataclasses import dataclass

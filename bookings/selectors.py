@@ -57,7 +57,7 @@ def booking_get_for_party(*, user: User, booking_id: int) -> Booking:
 
 def payments_out_of_balance() -> list[int]:
     """Reconciliation: ids of bookings whose succeeded refunds exceed their succeeded
-    captures (``bookings.charges.refund`` makes this impossible; this is the check that
+    captures (``bookings.charges.refund_after_commit`` makes this impossible; this is the check that
     it stays so, also against rows written by anything else)."""
     from django.db.models import DecimalField, F, Sum, Value
     from django.db.models.functions import Coalesce
