@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from bookings import charges, sweeps
+from bookings import charges, reminders, reviews, sweeps
 
 
 @shared_task(acks_late=True)
@@ -24,20 +24,14 @@ def complete_finished_stays() -> int:
 
 @shared_task(acks_late=True)
 def publish_due_reviews() -> int:
-    from bookings.reviews import reviews_publish_due
-
-    return reviews_publish_due()
+    return reviews.reviews_publish_due()
 
 
 @shared_task(acks_late=True)
 def remind_expiring_requests() -> int:
-    from bookings.reminders import remind_expiring_requests as run
-
-    return run()
+    return reminders.remind_expiring_requests()
 
 
 @shared_task(acks_late=True)
 def remind_check_ins() -> int:
-    from bookings.reminders import remind_check_ins as run
-
-    return run()
+    return reminders.remind_check_ins()
