@@ -23,7 +23,9 @@ savepoint rolls back, with the sends of the enclosing transaction, and Django of
 no way to register one at the outermost level. The callbacks do not send; each marks
 its send committed in the thread's outbox (a database connection belongs to one
 thread), and the outbox sends the committed sends once no send made after them is
-still waiting for its callback. A callback Django discards is dropped with its last
+still waiting for its callback. (A send made by a callback itself, while the commit's
+callbacks run, comes after all of the committed transaction's sends, which can no
+longer be discarded.) A callback Django discards is dropped with its last
 reference, at once in CPython (reference counting): ``weakref.finalize`` tells the
 outbox, which forgets that send. Django's private state (its list of callbacks, the
 connection's attributes) is neither read nor written.
@@ -54,7 +56,7 @@ def send_on_commit(group: str, message: dict) -> None:
     outside a transaction, or at the end of an enclosing :func:`one_batch`)."""
     outbox = _outbox()
     entry = _Entry((group, message))
-    outbox.entries.append(entry)
+    outbox.add(entry)
     callback = _Committed(outbox, entry)
     weakref.finalize(callback, outbox.discard, entry).atexit = False
     transaction.on_commit(callback)
@@ -103,9 +105,25 @@ class _Outbox:
 
     def __init__(self):
         self.entries: list[_Entry] = []
+        self.committed = 0  # how many of them are committed (their callback ran)
+
+    def add(self, entry: _Entry) -> None:
+        """A new send. Made while a commit's callbacks run (a callback's own write, say an
+        eager task), it follows the committed transaction's sends: those whose callback
+        has not run yet can no longer be discarded, so they all leave first, in order."""
+        if self.committed:
+            first = next(i for i, waiting in enumerate(self.entries) if waiting.committed)
+            for waiting in self.entries[first:]:
+                waiting.committed = True
+            self.committed = len(self.entries) - first
+            self._flush()
+        self.entries.append(entry)
 
     def commit(self, entry: _Entry) -> None:
+        if entry.committed:
+            return  # sent already, ahead of a callback's own send
         entry.committed = True
+        self.committed += 1
         self._flush()
 
     def discard(self, entry: _Entry) -> None:
@@ -124,6 +142,7 @@ class _Outbox:
         if not ready:
             return
         del self.entries[start:]
+        self.committed -= len(ready)
         sends = [entry.send for entry in ready]
         collecting = _collecting.get()
         if collecting is not None:

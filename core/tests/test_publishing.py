@@ -179,3 +179,24 @@ def test_the_connection_is_left_as_django_made_it(monkeypatch):
         after = dict(vars(connection))
     assert after.keys() == before.keys()
     assert all(after[key] is before[key] for key in before if key != "savepoint_state")
+
+
+async def test_a_send_made_by_a_commit_callback_follows_the_committed_transactions(batches):
+    """A callback that writes and publishes itself (an eager task, say) runs among the
+    commit's callbacks: its sends leave after all of the committed transaction's."""
+
+    def write_and_publish():
+        with transaction.atomic():
+            send("publish-hook", 3)
+
+    @sync_to_async
+    def publish():
+        with transaction.atomic():
+            send("publish-hook", 1)
+            transaction.on_commit(write_and_publish)
+            send("publish-hook", 2)
+
+    async with Listener("publish-hook") as a:
+        await publish()
+        assert await a.received() == [1, 2, 3]
+    assert batches == [2, 1]
