@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from django.http import Http404
 from rest_framework import serializers
 
 from accounts.permissions import EmailUnverified
@@ -224,7 +223,7 @@ class NegotiationConsumer(AsyncJsonConsumer):
                 client_id=client_id or "",
                 **fields,
             )
-        except (Negotiation.DoesNotExist, Http404):
+        except Negotiation.DoesNotExist:
             await self.send_error("not_found", "No such negotiation.", client_id)
             return
         except ApplicationError as exc:
