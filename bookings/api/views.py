@@ -117,9 +117,7 @@ class MyReviewsView(APIView):
 
 
 class BookingApproveView(PartyActionView):
-    @extend_schema(
-        request=None, responses={200: s.BookingSerializer}, tags=["bookings"]
-    )
+    @extend_schema(request=None, responses={200: s.BookingSerializer}, tags=["bookings"])
     def post(self, request, pk: int):
         return super().post(request, pk)
 

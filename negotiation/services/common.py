@@ -17,6 +17,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import User
+from core import locks
 from negotiation import transitions
 from negotiation.errors import NegotiationClosed, NotYourTurn
 from negotiation.events import append_event, publish_event, tell_event
@@ -60,17 +61,10 @@ def _lock(negotiation_id: int, user: User) -> Negotiation:
     # One statement: the property row, found through the negotiation, locked; only its key
     # is read (most actions never look at the property).
     of_negotiation = Negotiation.objects.filter(pk=negotiation_id).values("property_id")[:1]
-    locked = (
-        Property.objects.select_for_update()
-        .filter(pk=Subquery(of_negotiation))
-        .values_list("pk", flat=True)
-    )
-    if not list(locked):
+    if not locks.lock_rows(Property.objects.filter(pk=Subquery(of_negotiation)).values_list("pk")):
         raise Negotiation.DoesNotExist
-    negotiation = (
-        Negotiation.objects.select_for_update(of=("self",))
-        .select_related("property")
-        .get(pk=negotiation_id)
+    negotiation = locks.lock_one(
+        Negotiation.objects.select_related("property").filter(pk=negotiation_id), of=("self",)
     )
     return _party_only(negotiation, user)
 
@@ -83,9 +77,7 @@ def _lock_for_chat(negotiation_id: int, user: User) -> Negotiation:
     the writers that lock a negotiation after the property (acceptance, a booking marking
     negotiations unavailable) simply wait for it to commit.
     """
-    negotiation = Negotiation.objects.select_for_update().filter(pk=negotiation_id).first()
-    if negotiation is None:
-        raise Negotiation.DoesNotExist
+    negotiation = locks.lock_one(Negotiation.objects.filter(pk=negotiation_id))
     return _party_only(negotiation, user)
 
 

@@ -23,8 +23,8 @@ from bookings.models import Booking
 from bookings.tests.factories import bookable_property, client_for, verified_guest
 from config.asgi import application
 from negotiation import services
-from negotiation.services.prices import _threshold
 from negotiation.models import Event, Negotiation
+from negotiation.services.prices import _threshold
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
