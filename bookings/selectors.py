@@ -1,11 +1,12 @@
 """Booking reads, with the party check: only the guest and the property's host see one."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus, Review
+from bookings.models import Booking, BookingStatus, Payment, Review
 
 
 def bookings_for_user(
@@ -59,11 +60,6 @@ def payments_out_of_balance() -> list[int]:
     """Reconciliation: ids of bookings whose succeeded refunds exceed their succeeded
     captures (``bookings.charges.refund_after_commit`` makes this impossible; this is the check that
     it stays so, also against rows written by anything else)."""
-    from django.db.models import DecimalField, F, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    from bookings.models import Payment
-
     zero = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
     succeeded = Q(payments__status=Payment.Status.SUCCEEDED)
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
-from bookings.selectors import effective_status
+from bookings.selectors import effective_status, guest_reviews_for_host
 from core.api.fields import AmountField, DecimalField, MultiLineCharField, SingleLineCharField
 from core.money import format_amount
 from properties.models import StayKind
@@ -191,8 +191,6 @@ class BookingDetailSerializer(BookingSerializer):
 
     @extend_schema_field(GuestReviewsSerializer(allow_null=True))
     def get_guest_reviews(self, booking) -> dict | None:
-        from bookings.selectors import guest_reviews_for_host
-
         request = self.context.get("request")
         if request is None:
             return None
