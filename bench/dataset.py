@@ -87,7 +87,14 @@ def _generate(*, properties: int, bookings: int, city_count: int, seed: int) -> 
 
     from accounts.models import User
     from bookings.models import Booking
-    from properties.models import Amenity, AvailabilityBlock, Photo, Property, StayType
+    from properties.models import (
+        Amenity,
+        AvailabilityBlock,
+        Photo,
+        PriceSummary,
+        Property,
+        StayType,
+    )
 
     rng = random.Random(seed)
     cities = make_cities(rng, city_count)
@@ -191,6 +198,7 @@ def _generate(*, properties: int, bookings: int, city_count: int, seed: int) -> 
             User,
             Property,
             StayType,
+            PriceSummary,  # written by the stay types' trigger (properties migration 0012)
             Photo,
             Property.amenities.through,
             Booking,

@@ -25,7 +25,7 @@ from properties.models.listing import (
     fold_text,
 )
 from properties.models.photos import PHOTO_EXTENSIONS, Photo, photo_upload_to
-from properties.models.prices import StayKind, StayType
+from properties.models.prices import PriceSummary, StayKind, StayType
 
 __all__ = [
     "FOLDED_COLUMNS",
@@ -40,6 +40,7 @@ __all__ = [
     "GeoCellField",
     "GeoCellsField",
     "Photo",
+    "PriceSummary",
     "Property",
     "PropertyType",
     "SeasonalRate",

@@ -61,3 +61,30 @@ class StayType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.property_id}"
+
+
+class PriceSummary(models.Model):
+    """What search's price estimate needs of a listing's stay types and seasonal rates, one
+    row per listing that has had any: the nightly price of each nightly stay type, the
+    paying guest's monthly price, the lowest nightly price of any stay type (what a
+    seasonal rate stands for: ``quotes.stay_type_rates``) and the span of its seasonal
+    rates (from the first one's start to the last one's end).
+
+    Kept by the database, not by the application: triggers on ``properties_staytype`` and
+    ``properties_seasonalrate`` (migration 0012) refresh the row after every insert,
+    update and delete, whoever writes (services, the admin, fixtures, bulk loads). Never
+    written here. On SQLite a migration that rebuilds either table drops its triggers:
+    such a migration must install them again (0012's ``install_triggers``)."""
+
+    property = models.OneToOneField(
+        Property, primary_key=True, on_delete=models.CASCADE, related_name="price_summary"
+    )
+    standard_nightly = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    with_meals_nightly = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    paying_guest_monthly = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    lowest_nightly = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    rates_start = models.DateField(null=True)
+    rates_end = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"Price summary of {self.property_id}"

@@ -1,11 +1,11 @@
 """The SQL step of a search as one queryset, built from its terms."""
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from properties.models import Photo, Property
 from properties.prepared import Terms
 from properties.search.geo import filter_radius
-from properties.search.price_key import with_price_key
+from properties.search.price_key import Within, with_price_key
 from properties.search.terms import ORDERINGS, PRICED_ORDERINGS, search_terms, term_field
 from properties.search.text import text_search
 from properties.selectors import free_for_dates
@@ -41,11 +41,15 @@ def build_search(terms: Terms, *, ordering: str | None, columns: list[str] | Non
     if "stay_type" in terms:
         qs = qs.filter(stay_types__kind=terms("stay_type"))
     if "long_stay" in terms:
-        qs = with_price_key(qs, terms).filter(price_key__isnull=False)
-        if "key_min" in terms:
+        qs = with_price_key(qs, terms)  # a bound leaves out a NULL key (no such stay type)
+        if "key_min" in terms and "key_max" in terms:
+            qs = qs.filter(Within(F("price_key"), terms("key_min"), terms("key_max")))
+        elif "key_min" in terms:
             qs = qs.filter(price_key__gte=terms("key_min"))
-        if "key_max" in terms:
+        elif "key_max" in terms:
             qs = qs.filter(price_key__lte=terms("key_max"))
+        else:
+            qs = qs.filter(price_key__isnull=False)
     if "min_price" in terms:
         qs = qs.filter(base_nightly_price__gte=terms("min_price"))
     if "max_price" in terms:
