@@ -10,6 +10,7 @@ and unknown notification kinds. All get a 4xx in the documented error shape. The
 
 import importlib
 import inspect
+import pkgutil
 
 import pytest
 from django.conf import settings
@@ -202,15 +203,14 @@ def _writable_decimal_fields():
     inputs = _input_serializer_names()
     found = {}
     modules = [
-        f"{app}.api.{part}"
+        info.name
         for app in ("accounts", "bookings", "negotiation", "notifications", "properties")
-        for part in ("serializers", "views")
+        for info in pkgutil.walk_packages(
+            importlib.import_module(f"{app}.api").__path__, prefix=f"{app}.api."
+        )
     ]
     for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
+        module = importlib.import_module(module_name)
         for name, cls in vars(module).items():
             if not (inspect.isclass(cls) and issubclass(cls, serializers.Serializer)):
                 continue

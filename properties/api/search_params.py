@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api.fields import DecimalField
 from core.api.params import QueryParamsSerializer
 from properties.models import PropertyType, StayKind
 from properties.search.terms import ORDERINGS, unknown_amenities
@@ -23,12 +24,8 @@ class SearchParams(QueryParamsSerializer):
     check_out = serializers.DateField(required=False)
     guests = serializers.IntegerField(min_value=1, max_value=50, required=False)
     stay_type = serializers.ChoiceField(choices=StayKind.choices, required=False)
-    min_price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False
-    )
-    max_price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False
-    )
+    min_price = DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    max_price = DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
     amenities = serializers.CharField(max_length=500, required=False)
     property_type = serializers.ChoiceField(choices=PropertyType.choices, required=False)
     instant_book = serializers.BooleanField(required=False, allow_null=True, default=None)
