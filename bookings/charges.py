@@ -72,15 +72,14 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
     """Authorize ``amount`` on the card of ``token``, before any lock is taken. Returns the
     settled authorization, which no booking has yet (:func:`claim`)."""
     gateway = get_gateway()
-    with transaction.atomic():
-        row = Payment.objects.create(
-            kind=Kind.AUTHORIZE,
-            amount=amount,
-            currency=currency,
-            status=Status.PENDING,
-            gateway=gateway.name,
-            idempotency_key=f"authorize-{uuid.uuid4().hex}",
-        )
+    row = Payment.objects.create(  # one INSERT: committed on its own (autocommit)
+        kind=Kind.AUTHORIZE,
+        amount=amount,
+        currency=currency,
+        status=Status.PENDING,
+        gateway=gateway.name,
+        idempotency_key=f"authorize-{uuid.uuid4().hex}",
+    )
     try:
         result = gateway.authorize(
             token=token, amount=amount, currency=currency, idempotency_key=row.idempotency_key
@@ -276,10 +275,20 @@ def _pending(
 def _settled(row: Payment, reference: str) -> Payment:
     # The gateway's word wins: an authorization the sweep took for never made (it asked
     # while the call was still under way) becomes a succeeded one nobody has claimed.
-    Payment.objects.filter(pk=row.pk).exclude(status=Status.SUCCEEDED).update(
-        status=Status.SUCCEEDED, gateway_reference=reference, settled_at=timezone.now()
+    settled_at = timezone.now()
+    updated = (
+        Payment.objects.filter(pk=row.pk)
+        .exclude(status=Status.SUCCEEDED)
+        .update(status=Status.SUCCEEDED, gateway_reference=reference, settled_at=settled_at)
     )
-    row.refresh_from_db()
+    if updated:
+        row.status, row.gateway_reference, row.settled_at = (
+            Status.SUCCEEDED,
+            reference,
+            settled_at,
+        )
+    else:  # settled meanwhile (by the sweep, or a repeat): what the database holds
+        row.refresh_from_db()
     return row
 
 

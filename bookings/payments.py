@@ -100,17 +100,23 @@ class DatabaseGateway:
 
     @staticmethod
     def _carried_out(operation, key, reference, amount=None, currency=""):
-        """The first call with ``key`` is remembered; a repeat returns its result."""
-        call, _ = BuiltinGatewayCall.objects.get_or_create(
-            idempotency_key=key,
-            defaults={
-                "operation": operation,
-                "reference": reference,
-                "amount": amount,
-                "currency": currency,
-            },
+        """The first call with ``key`` is remembered; a repeat changes nothing and returns
+        the same result. One statement (``INSERT .. ON CONFLICT DO NOTHING``): every
+        reference is a function of the key, or of the reference the call acts on, so a
+        repeat's reference is the first call's."""
+        BuiltinGatewayCall.objects.bulk_create(
+            [
+                BuiltinGatewayCall(
+                    idempotency_key=key,
+                    operation=operation,
+                    reference=reference,
+                    amount=amount,
+                    currency=currency,
+                )
+            ],
+            ignore_conflicts=True,
         )
-        return GatewayResult(reference=call.reference)
+        return GatewayResult(reference=reference)
 
 
 def get_gateway() -> PaymentGateway:
