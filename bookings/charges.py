@@ -118,7 +118,8 @@ def claim(authorization: Payment, booking: Booking) -> None:
     """The booking takes the authorization, in the transaction that makes it hold its
     dates or confirm. Refused (``502 payment_gateway_error``, nothing charged) if the
     sweep has released it meanwhile."""
-    row = locks.lock_one(Payment.objects.filter(pk=authorization.pk))
+    # Under the booking's property lock, which set the transaction's lock timeout.
+    row = locks.lock_one(Payment.objects.filter(pk=authorization.pk), timeout_already_set=True)
     if row.booking_id is not None or row.status != Status.SUCCEEDED or _voided(row):
         raise AuthorizationAbandoned()
     if (row.amount, row.currency) != (booking.total, booking.currency):

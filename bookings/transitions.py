@@ -56,7 +56,9 @@ def lock_booking(booking_id: int) -> Booking:
     of_booking = Booking.objects.filter(pk=booking_id).values("property_id")[:1]
     locks.lock_rows(Property.objects.filter(pk=Subquery(of_booking)).values_list("pk"))
     return locks.lock_one(
-        Booking.objects.select_related("property").filter(pk=booking_id), of=("self",)
+        Booking.objects.select_related("property").filter(pk=booking_id),
+        of=("self",),
+        timeout_already_set=True,  # by the property lock just above
     )
 
 

@@ -39,13 +39,19 @@ def sqlstate(exc: Exception) -> str | None:
     return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
-def lock_rows(queryset: QuerySet, *, of: tuple[str, ...] = ()) -> list:
+def lock_rows(
+    queryset: QuerySet, *, of: tuple[str, ...] = (), timeout_already_set: bool = False
+) -> list:
     """Lock every row of ``queryset`` in primary-key order; returns them in that order.
 
     ``of`` names the tables to lock when the query joins others (``("self",)``: only the
-    queryset's own model), as for ``select_for_update``.
+    queryset's own model), as for ``select_for_update``. ``timeout_already_set``: the
+    caller took another lock through this module earlier in the same transaction, so the
+    transaction's lock timeout is set and one statement a lock is saved (an offer, a
+    booking: measured in docs/benchmarks.md).
     """
-    _set_lock_timeout(queryset.db)
+    if not timeout_already_set:
+        _set_lock_timeout(queryset.db)
     try:
         return list(queryset.select_for_update(of=of).order_by("pk"))
     except OperationalError as exc:
@@ -54,9 +60,11 @@ def lock_rows(queryset: QuerySet, *, of: tuple[str, ...] = ()) -> list:
         raise
 
 
-def lock_one(queryset: QuerySet, *, of: tuple[str, ...] = ()) -> Model:
+def lock_one(
+    queryset: QuerySet, *, of: tuple[str, ...] = (), timeout_already_set: bool = False
+) -> Model:
     """Lock the one row of ``queryset`` (as ``.get()``: ``DoesNotExist`` if there is none)."""
-    rows = lock_rows(queryset, of=of)
+    rows = lock_rows(queryset, of=of, timeout_already_set=timeout_already_set)
     if not rows:
         raise queryset.model.DoesNotExist(f"No {queryset.model._meta.object_name} to lock.")
     return rows[0]

@@ -78,6 +78,7 @@ def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: dateti
         )
         .overlapping(start, end),
         of=("self",),
+        timeout_already_set=True,  # by the caller's property lock
     )
     for booking in lapsed:
         expire(booking, now=now)

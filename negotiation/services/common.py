@@ -64,7 +64,9 @@ def _lock(negotiation_id: int, user: User) -> Negotiation:
     if not locks.lock_rows(Property.objects.filter(pk=Subquery(of_negotiation)).values_list("pk")):
         raise Negotiation.DoesNotExist
     negotiation = locks.lock_one(
-        Negotiation.objects.select_related("property").filter(pk=negotiation_id), of=("self",)
+        Negotiation.objects.select_related("property").filter(pk=negotiation_id),
+        of=("self",),
+        timeout_already_set=True,  # by the property lock just above
     )
     return _party_only(negotiation, user)
 
