@@ -23,7 +23,7 @@ from django.utils import timezone
 from bookings import charges, services
 from bookings.models import Booking, BookingStatus, BuiltinGatewayCall, Payment
 from bookings.tests.crash_worker import CRASHED
-from bookings.tests.factories import bookable_property, verified_guest
+from bookings.tests.factories import book, bookable_property, verified_guest
 from bookings.tests.money import money_problems
 from properties.quotes import property_today
 
@@ -84,16 +84,6 @@ def _calls(operation: str) -> int:
     return BuiltinGatewayCall.objects.filter(operation=operation).count()
 
 
-def _book(prop, guest, token="tok_ok", days=20) -> Booking:
-    check_in = property_today(prop) + timedelta(days=days)
-    booking, _ = services.booking_create(
-        guest=guest, property_id=prop.pk, check_in=check_in,
-        check_out=check_in + timedelta(days=3), guests=2, stay_type="standard",
-        payment_token=token,
-    )  # fmt: skip
-    return booking
-
-
 def test_a_crash_after_authorizing_a_new_booking_leaves_nothing_charged():
     prop = bookable_property(instant_book=True)
     guest = verified_guest()
@@ -110,7 +100,7 @@ def test_a_crash_after_authorizing_a_new_booking_leaves_nothing_charged():
     assert (_calls("void"), _calls("capture")) == (1, 0)
     assert money_problems() == []
     # the dates were never taken: the next guest books them
-    assert _book(prop, verified_guest()).status == BookingStatus.CONFIRMED
+    assert book(prop, verified_guest()).status == BookingStatus.CONFIRMED
     assert money_problems() == []
 
 
@@ -132,7 +122,7 @@ def test_a_crash_between_confirming_and_capturing_is_captured_once_by_the_sweep(
 
 def test_a_crash_after_the_gateway_captured_is_not_captured_again():
     prop = bookable_property(instant_book=False)
-    booking = _book(prop, verified_guest())
+    booking = book(prop, verified_guest())
     assert booking.status == BookingStatus.PENDING_HOST
     _crash("approve_dies_after_capturing", booking_id=booking.pk, host=prop.host_id)
     booking.refresh_from_db()
@@ -149,7 +139,7 @@ def test_a_crash_after_the_gateway_captured_is_not_captured_again():
 
 def test_a_crash_before_voiding_a_declined_request_is_voided_by_the_sweep():
     prop = bookable_property(instant_book=False)
-    booking = _book(prop, verified_guest())
+    booking = book(prop, verified_guest())
     _crash("decline_dies_before_voiding", booking_id=booking.pk, host=prop.host_id)
     booking.refresh_from_db()
     assert booking.status == BookingStatus.DECLINED
@@ -165,7 +155,7 @@ def test_a_crash_before_voiding_a_declined_request_is_voided_by_the_sweep():
 def test_a_crash_before_refunding_a_cancellation_is_refunded_once_by_the_sweep():
     prop = bookable_property(instant_book=True, cancellation_policy="flexible")
     guest = verified_guest()
-    booking = _book(prop, guest, days=30)
+    booking = book(prop, guest, days=30)
     _crash("cancel_dies_before_refunding", booking_id=booking.pk, user=guest.pk)
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
@@ -183,7 +173,7 @@ def test_a_crash_before_refunding_a_cancellation_is_refunded_once_by_the_sweep()
 def test_a_crash_after_authorizing_a_payment_voids_it_and_the_booking_can_still_be_paid():
     prop = bookable_property(instant_book=True)
     guest = verified_guest()
-    booking = _book(prop, guest, token="")
+    booking = book(prop, guest, token="")
     assert booking.status == BookingStatus.AWAITING_PAYMENT
     _crash("pay_dies_after_authorizing", booking_id=booking.pk, guest=guest.pk,
            payment_token="tok_ok")  # fmt: skip

@@ -16,7 +16,7 @@ from django.utils import timezone
 from bookings import charges, services, sweeps
 from bookings.models import Booking, BookingStatus, BuiltinGatewayCall, Payment
 from bookings.payments import DatabaseGateway, PaymentGatewayError
-from bookings.tests.factories import bookable_property, client_for, verified_guest
+from bookings.tests.factories import book, bookable_property, client_for, verified_guest
 from bookings.tests.money import money_problems
 from negotiation.lifecycle import property_archive, user_close
 from properties.quotes import property_today
@@ -66,38 +66,28 @@ def spy(settings):
     return SpyGateway
 
 
-def _book(prop, guest, *, token="tok_ok", days=20, nights=3) -> Booking:
-    check_in = property_today(prop) + timedelta(days=days)
-    booking, _ = services.booking_create(
-        guest=guest, property_id=prop.pk, check_in=check_in,
-        check_out=check_in + timedelta(days=nights), guests=2, stay_type="standard",
-        payment_token=token,
-    )  # fmt: skip
-    return booking
-
-
 def test_no_gateway_call_is_made_while_a_transaction_is_open(spy):
     instant = bookable_property(instant_book=True, cancellation_policy="flexible")
     requests = bookable_property(instant_book=False)
     guest = verified_guest()
     later = timezone.now() + timedelta(hours=25)
 
-    paid_at_once = _book(instant, guest)  # authorize, capture
+    paid_at_once = book(instant, guest)  # authorize, capture
     services.booking_cancel(booking_id=paid_at_once.pk, user=guest)  # refund
-    unpaid = _book(instant, guest, token="", days=40)
+    unpaid = book(instant, guest, token="", days=40)
     services.booking_pay(booking_id=unpaid.pk, guest=guest, payment_token="tok_ok")
-    approved = _book(requests, guest)
+    approved = book(requests, guest)
     services.booking_approve(booking_id=approved.pk, host=requests.host)  # capture
-    declined = _book(requests, guest, days=40)
+    declined = book(requests, guest, days=40)
     services.booking_decline(booking_id=declined.pk, host=requests.host)  # void
-    _book(requests, guest, days=60)
+    book(requests, guest, days=60)
     assert sweeps.bookings_expire_lapsed(now=later) == 1  # void, after the sweep's commit
     archived = bookable_property(instant_book=False)
-    _book(archived, guest)
+    book(archived, guest)
     property_archive(prop=archived)  # void, after the archive's own transaction commits
     leaving = verified_guest()  # the factory's password: correct-horse-battery
-    _book(instant, leaving, days=90)  # confirmed: cancelled and refunded on closing
-    _book(bookable_property(instant_book=False), leaving)  # a request: cancelled, voided
+    book(instant, leaving, days=90)  # confirmed: cancelled and refunded on closing
+    book(bookable_property(instant_book=False), leaving)  # a request: cancelled, voided
     user_close(user=leaving, password="correct-horse-battery", confirm=True)
 
     operations = {operation for operation, _ in spy.calls}
@@ -110,9 +100,9 @@ def test_no_gateway_call_is_made_while_a_transaction_is_open(spy):
 def test_dates_taken_while_the_card_is_authorized_are_409_and_the_authorization_voided(spy):
     prop = bookable_property(instant_book=True)
     rival = verified_guest()
-    spy.during["authorize"] = lambda: _book(prop, rival, token="")  # holds them for payment
+    spy.during["authorize"] = lambda: book(prop, rival, token="")  # holds them for payment
     with pytest.raises(services.DatesUnavailable):
-        _book(prop, verified_guest())
+        book(prop, verified_guest())
     [held] = Booking.objects.all()
     assert (held.guest, held.status) == (rival, BookingStatus.AWAITING_PAYMENT)
     authorization = Payment.objects.get(kind=Kind.AUTHORIZE)
@@ -150,7 +140,7 @@ def test_a_price_changed_while_the_card_is_authorized_is_409_with_the_new_quote(
 
 def test_a_failed_capture_leaves_the_approval_and_the_sweep_captures(spy):
     prop = bookable_property(instant_book=False)
-    booking = _book(prop, verified_guest())
+    booking = book(prop, verified_guest())
     spy.failing["capture"] = 1
     response = client_for(prop.host).post(f"/api/v1/bookings/{booking.pk}/approve/")
     assert response.status_code == 200 and response.json()["status"] == "confirmed"
@@ -172,7 +162,7 @@ def test_a_request_slower_than_the_grace_finds_its_authorization_released(spy):
         now=timezone.now() + charges.GRACE * 2
     )
     with pytest.raises(PaymentGatewayError):
-        _book(prop, verified_guest())
+        book(prop, verified_guest())
     assert not Booking.objects.exists()
     assert Payment.objects.get(kind=Kind.VOID).status == Status.SUCCEEDED
     assert money_problems() == []

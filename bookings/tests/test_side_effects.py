@@ -14,7 +14,7 @@ from django.db import transaction
 
 from bookings import dates_taken, services, transitions
 from bookings.models import BookingStatus, BookingStatusChange
-from bookings.tests.factories import bookable_property, verified_guest
+from bookings.tests.factories import book, bookable_property, verified_guest
 from negotiation import services as negotiation_services
 from negotiation.models import Negotiation
 from negotiation.services import negotiations_mark_unavailable
@@ -39,20 +39,10 @@ async def _received_while(user_id, action, timeout=2.0):
         await layer.group_discard(user_group(user_id), channel)
 
 
-def _request(prop, guest, days=20, token="tok_ok"):
-    check_in = property_today(prop) + timedelta(days=days)
-    booking, _ = services.booking_create(
-        guest=guest, property_id=prop.pk, check_in=check_in,
-        check_out=check_in + timedelta(days=3), guests=2, stay_type="standard",
-        payment_token=token,
-    )  # fmt: skip
-    return booking
-
-
 def test_a_transition_writes_the_status_and_its_history_and_sends_nothing():
     prop = bookable_property(instant_book=False)
     guest = verified_guest()
-    booking = _request(prop, guest)
+    booking = book(prop, guest)
     notes = Notification.objects.count()
 
     def decline_quietly():
@@ -72,7 +62,7 @@ def test_a_transition_writes_the_status_and_its_history_and_sends_nothing():
 def test_the_service_sends_the_event_and_tells_the_guest():
     prop = bookable_property(instant_book=False)
     guest = verified_guest()
-    booking = _request(prop, guest)
+    booking = book(prop, guest)
     received = async_to_sync(_received_while)(
         guest.pk,
         lambda: services.booking_decline(booking_id=booking.pk, host=prop.host, reason="busy"),
@@ -91,7 +81,7 @@ def test_negotiation_listens_for_dates_taken_and_its_open_negotiations_end():
         check_out=check_in + timedelta(days=3), guests=2, stay_type="standard",
         amount=Decimal("250.00"),
     ).negotiation  # fmt: skip
-    _request(prop, verified_guest(), days=21)  # overlaps
+    book(prop, verified_guest(), days=21)  # overlaps
     assert Negotiation.objects.get(pk=negotiation.pk).status == "unavailable"
 
 
@@ -101,7 +91,7 @@ def test_listeners_are_told_in_the_inserting_transaction(monkeypatch):
     prop = bookable_property(instant_book=True)
     guest = verified_guest()
     with pytest.raises(RuntimeError), transaction.atomic():
-        booking = _request(prop, guest, token="")
+        booking = book(prop, guest, token="")
         assert told == [
             {
                 "property_id": prop.pk,
