@@ -6,12 +6,13 @@ transaction, then settled (``succeeded`` with the gateway's reference, or ``fail
 docs/money.md ("Payment steps") walks through it.
 
 - **authorize** (:func:`authorize`), before the booking's lock: the pending row commits
-  on its own, the call follows, the row is settled. A definite no (a declined card, an
-  unknown token, a provider error) deletes the row: nothing happened.
+  on its own, then the call is made. A definite no (a declined card, an unknown token, a
+  provider error) deletes the row: nothing happened.
 - **claim** (:func:`claim`), under the lock, in the transaction that makes the booking
-  hold its dates or confirm: the booking takes the authorization. If that transaction
-  fails (the dates were taken meanwhile, the price changed, the hold lapsed, a lock
-  timed out), nobody took it and :func:`void_unclaimed` voids it at once.
+  hold its dates or confirm: one UPDATE records the gateway's answer (``succeeded``, its
+  reference) and gives the authorization to the booking. If that transaction fails (the
+  dates were taken meanwhile, the price changed, the hold lapsed, a lock timed out),
+  nobody took it and :func:`void_unclaimed` records the answer and voids it at once.
 - **capture, void, refund** (:func:`capture_after_commit`, :func:`void_after_commit`,
   :func:`refund_after_commit`): the pending row is written under the lock with the
   status change; the call is made when that transaction commits (:func:`settle` on
@@ -70,7 +71,9 @@ class AuthorizationAbandoned(PaymentGatewayError):
 
 def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
     """Authorize ``amount`` on the card of ``token``, before any lock is taken. Returns the
-    settled authorization, which no booking has yet (:func:`claim`)."""
+    authorization with the gateway's reference; its row stays ``pending`` until a booking
+    takes it (:func:`claim`, the statement that records the answer) or it is voided
+    (:func:`void_unclaimed`). A crash before either leaves the row to the sweep."""
     gateway = get_gateway()
     row = Payment.objects.create(  # one INSERT: committed on its own (autocommit)
         kind=Kind.AUTHORIZE,
@@ -87,21 +90,28 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
     except _DEFINITE_NO:
         row.delete()  # nothing was authorized: nothing to reconcile
         raise
-    return _settled(row, result.reference)
+    row.gateway_reference = result.reference
+    return row
 
 
 def void_unclaimed(authorization: Payment | None) -> Payment | None:
     """Void an authorization no booking took (its booking lost the race, or the sweep
     found it abandoned), outside any other transaction. Returns the void, or None when
-    there is nothing to void (claimed, not settled yet, or voided already). A failure is
-    logged, not raised: the caller is on its way out with the error that matters, and the
-    sweep voids what is left."""
+    there is nothing to void (claimed, never made, or voided already). The request that
+    made the call knows the gateway's answer (``gateway_reference``) and records it first
+    if the row does not have it yet: the gateway's word wins over a sweep that found no
+    trace of a call still under way. A failure is logged, not raised: the caller is on its
+    way out with the error that matters, and the sweep voids what is left."""
     if authorization is None:
         return None
     try:
         with transaction.atomic():
             row = locks.lock_one(Payment.objects.filter(pk=authorization.pk))
-            if row.booking_id is not None or row.status != Status.SUCCEEDED or _voided(row):
+            if row.booking_id is not None or _voided(row):
+                return None
+            if row.status != Status.SUCCEEDED and authorization.gateway_reference:
+                row = _settled(row, authorization.gateway_reference)
+            if row.status != Status.SUCCEEDED:
                 return None
             void = _pending(None, Kind.VOID, Decimal(0), f"{row.idempotency_key}-void", row)
             settle_after_commit(void)
@@ -115,27 +125,45 @@ def void_unclaimed(authorization: Payment | None) -> Payment | None:
 
 
 def claim(authorization: Payment, booking: Booking) -> None:
-    """The booking takes the authorization, in the transaction that makes it hold its
-    dates or confirm. Refused (``502 payment_gateway_error``, nothing charged) if the
-    sweep has released it meanwhile."""
-    # Under the booking's property lock, which set the transaction's lock timeout.
-    row = locks.lock_one(Payment.objects.filter(pk=authorization.pk), timeout_already_set=True)
-    if row.booking_id is not None or row.status != Status.SUCCEEDED or _voided(row):
+    """The booking takes the authorization (and its row records the gateway's answer), in
+    the transaction that makes it hold its dates or confirm. Refused (``502
+    payment_gateway_error``, nothing charged) if the sweep has released it meanwhile.
+
+    The conditional update locks the row until commit; the void is looked for after it,
+    in a statement of its own, so a void that :func:`void_unclaimed` committed while the
+    update waited for its lock is seen (and one made later finds the row taken). A row
+    the sweep found ``failed`` (it asked while the call was under way) is not taken: the
+    caller's :func:`void_unclaimed` records the answer and voids it."""
+    if (authorization.amount, authorization.currency) != (booking.total, booking.currency):
+        raise ValueError(
+            f"authorization {authorization.pk} is not for booking {booking.pk}'s total"
+        )
+    settled_at = timezone.now()
+    taken = Payment.objects.filter(
+        pk=authorization.pk,
+        booking__isnull=True,
+        status__in=(Status.PENDING, Status.SUCCEEDED),
+    ).update(
+        booking=booking,
+        status=Status.SUCCEEDED,
+        gateway_reference=authorization.gateway_reference,
+        settled_at=settled_at,
+    )
+    if not taken or _voided(authorization):
         raise AuthorizationAbandoned()
-    if (row.amount, row.currency) != (booking.total, booking.currency):
-        raise ValueError(f"authorization {row.pk} is not for booking {booking.pk}'s total")
-    Payment.objects.filter(pk=row.pk).update(booking=booking)
-    authorization.booking = booking
+    authorization.booking, authorization.status = booking, Status.SUCCEEDED
+    authorization.settled_at = settled_at
 
 
-def capture_after_commit(booking: Booking) -> Payment:
-    """The capture of the booking's authorization, made once this transaction commits."""
+def capture_after_commit(booking: Booking, authorization: Payment | None = None) -> Payment:
+    """The capture of the booking's authorization (``authorization`` if the caller has it
+    at hand, as :func:`claim`'s caller does), made once this transaction commits."""
     row = _pending(
         booking,
         Kind.CAPTURE,
         booking.total,
         f"booking-{booking.pk}-capture",
-        _authorization(booking),
+        authorization or _authorization(booking),
     )
     settle_after_commit(row)
     return row
@@ -195,14 +223,16 @@ def refundable(booking: Booking) -> Decimal:
 def settle_after_commit(row: Payment) -> None:
     """Make the row's gateway call once the current transaction commits (at once outside
     one). Its failures are logged: the row stays pending for the sweep."""
-    transaction.on_commit(lambda: settle(row.pk), robust=True)
+    transaction.on_commit(lambda: settle(row.pk, row=row), robust=True)
 
 
-def settle(payment_id: int) -> Payment:
+def settle(payment_id: int, *, row: Payment | None = None) -> Payment:
     """Make the call a pending row stands for and record its result; a settled row comes
     back as it is. Safe to run twice, or in two processes at once: the gateway carries a
-    key out once, and only a row not yet succeeded is updated."""
-    row = Payment.objects.select_related("parent").get(pk=payment_id)
+    key out once, and only a row not yet succeeded is updated. ``row``: the pending row
+    as its writer just committed it, with its parent (not read again)."""
+    if row is None:
+        row = Payment.objects.select_related("parent").get(pk=payment_id)
     if row.status != Status.PENDING:
         return row
     gateway = get_gateway()

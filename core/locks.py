@@ -6,11 +6,14 @@ order and cannot deadlock each other over them. Writers that lock rows of severa
 tables take them in the order the apps document (a property, then its bookings or
 negotiations, then payment rows).
 
-On PostgreSQL each lock is preceded by ``SET LOCAL lock_timeout`` (``DB_LOCK_TIMEOUT_MS``,
-for the rest of the transaction): a writer that waits longer than that for a row gives
-up with :class:`LockTimeout`, a ``503 service_unavailable`` with ``Retry-After``, instead
-of holding a request (and a connection) until a proxy's timeout or answering 500. Waiting
-that long means something is stuck: an ordinary race waits milliseconds.
+On PostgreSQL every session has a ``lock_timeout`` (``DB_LOCK_TIMEOUT_MS``, set when it
+connects: ``config.settings.services.postgres_session_settings``): a writer that waits
+longer than that for a row gives up with :class:`LockTimeout`, a ``503
+service_unavailable`` with ``Retry-After``, instead of holding a request (and a
+connection) until a proxy's timeout or answering 500. Waiting that long means something
+is stuck: an ordinary race waits milliseconds. A connection opened with another value
+(the setting changed at run time, as tests do) gets ``SET LOCAL lock_timeout`` before its
+lock, for the rest of the transaction.
 
 On SQLite (the embedded default) ``select_for_update`` is a no-op and so is the timeout:
 the IMMEDIATE transaction already holds the database's one write lock, and its busy
@@ -46,9 +49,8 @@ def lock_rows(
 
     ``of`` names the tables to lock when the query joins others (``("self",)``: only the
     queryset's own model), as for ``select_for_update``. ``timeout_already_set``: the
-    caller took another lock through this module earlier in the same transaction, so the
-    transaction's lock timeout is set and one statement a lock is saved (an offer, a
-    booking: measured in docs/benchmarks.md).
+    caller took another lock through this module earlier in the same transaction, so a
+    ``SET LOCAL`` it needed is not sent twice.
     """
     if not timeout_already_set:
         _set_lock_timeout(queryset.db)
@@ -74,6 +76,9 @@ def _set_lock_timeout(alias: str) -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
+    startup_options = connection.settings_dict.get("OPTIONS", {}).get("options", "")
+    if f"lock_timeout={settings.DB_LOCK_TIMEOUT_MS}ms" in startup_options.split():
+        return  # the session's own (the usual case): nothing to send
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)", [f"{settings.DB_LOCK_TIMEOUT_MS}ms"]

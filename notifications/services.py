@@ -19,10 +19,14 @@ def tell(
     (:mod:`notifications.recipients`): who is told, by who acted, and who is emailed."""
     actor = actor_role(actor_id=actor_id, guest_id=guest_id, host_id=host_id)
     user_ids = {"guest": guest_id, "host": host_id}
-    return [
-        notify(user_id=user_ids[role], kind=kind, data=data, email="email" in channels)
-        for role, channels in recipients(kind, actor).items()
-    ]
+    told = recipients(kind, actor)
+    # One INSERT for both parties (their rows come back with their ids).
+    notifications = Notification.objects.bulk_create(
+        Notification(user_id=user_ids[role], kind=kind, data=data) for role in told
+    )
+    for notification, channels in zip(notifications, told.values(), strict=True):
+        announce(notification, email="email" in channels)
+    return notifications
 
 
 def notify(

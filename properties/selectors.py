@@ -62,7 +62,9 @@ def dates_taken(
     """Whether a holding booking (any date holder's row) or, with ``include_blocks``, a
     block meets ``[start, end)``.
 
-    Lapsed holds do not count, whether or not the sweep has recorded them yet.
+    Lapsed holds do not count, whether or not the sweep has recorded them yet. A query
+    per holder and one for blocks: simple ``EXISTS`` probes cost the ORM less to build
+    than one statement with a correlated subquery each (measured for issue 21).
     """
     if holds.dates_held(property_id=property_id, start=start, end=end, now=now):
         return True

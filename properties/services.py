@@ -297,6 +297,7 @@ def rate_create(*, prop: Property, start: date, end: date, nightly_price: Decima
         )
     if SeasonalRate.objects.filter(property=prop, start__lt=end, end__gt=start).exists():
         raise RateOverlap()
+    _mark_price_changed(prop)
     return SeasonalRate.objects.create(
         property=prop, start=start, end=end, nightly_price=nightly_price
     )
@@ -304,5 +305,12 @@ def rate_create(*, prop: Property, start: date, end: date, nightly_price: Decima
 
 @transaction.atomic
 def rate_delete(*, rate: SeasonalRate) -> None:
-    _lock_writable(rate.property)
+    _mark_price_changed(_lock_writable(rate.property))
     rate.delete()
+
+
+def _mark_price_changed(prop: Property) -> None:
+    """A new listing version (``updated_at``) for a price change outside the row: a quote
+    made from the previous version is made again (``bookings.services.create``). Every
+    other price input is a field of the row or a stay type, written with it."""
+    prop.save(update_fields=["updated_at"])

@@ -3,15 +3,18 @@ booking of an accepted negotiation.
 
 With a payment token the card is authorized before the property lock is taken (no
 provider call under a row lock, DESIGN.md section 1): the stay is quoted first, without
-the lock, and the authorization is for that total. Under the lock the dates are checked
-and the stay quoted again; the booking takes the authorization in the transaction that
-inserts it, and an instant booking paid at once is captured when that transaction
-commits. If the booking is not made (the dates were taken meanwhile, the price changed,
-a lock timed out), the authorization is voided at once (``bookings.charges``).
+the lock, and the authorization is for that total. Under the lock the dates are checked,
+and the quote stands if the listing has not changed since (every price edit locks the
+listing and saves it, moving its ``updated_at``; otherwise the stay is quoted again). The
+booking takes the authorization in the transaction that inserts it, and an instant
+booking paid at once is captured when that transaction commits. If the booking is not
+made (the dates were taken meanwhile, the price changed, a lock timed out), the
+authorization is voided at once (``bookings.charges``).
 """
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +30,7 @@ from bookings.services.dates import (
     ensure_dates_free,
     insert_booking,
     lock_property,
+    lock_property_version,
     refuse_if_visibly_taken,
     run_with_retry,
 )
@@ -102,18 +106,18 @@ def booking_create(
     }
     expected = (expected_total, expected_currency)
     refuse_if_visibly_taken(property_id, check_in, check_out, now)
-    authorization = None
+    authorization = quoted = None
     if payment_token:
-        quote = _quote_before_lock(guest, property_id, stay, expected)
+        quoted = _quote_before_lock(guest, property_id, stay, expected)
         authorization = charges.authorize(
-            token=payment_token, amount=quote.total, currency=quote.currency
+            token=payment_token, amount=quoted.quote.total, currency=quoted.quote.currency
         )
 
     new_booking = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
 
     def attempt() -> Booking:
         return _create_locked(
-            guest, property_id, stay, expected, payment_token, authorization, new_booking
+            guest, property_id, stay, expected, payment_token, (quoted, authorization), new_booking
         )
 
     try:
@@ -137,17 +141,42 @@ def _idempotent_replay(guest: User, key: str, fingerprint: str) -> Booking | Non
     return earlier
 
 
-def _quote_before_lock(guest: User, property_id: int, stay: dict, expected: tuple) -> Quote:
+@dataclass(frozen=True)
+class _QuoteSeen:
+    """A quote and the listing row it was made from."""
+
+    quote: Quote
+    listing: Property
+
+
+def _quote_before_lock(guest: User, property_id: int, stay: dict, expected: tuple) -> _QuoteSeen:
     """What the card is authorized for: the stay quoted without the lock, after the checks
     that would refuse the request under it (so a refused request authorizes nothing)."""
-    prop = Property.objects.filter(pk=property_id, status=Property.Status.PUBLISHED).first()
+    published = Property.objects.filter(pk=property_id, status=Property.Status.PUBLISHED)
+    prop = published.select_related("host").first()
     if prop is None:
         raise Http404("No such property.")
     if prop.host_id == guest.pk:
         raise OwnProperty()
     quote = quote_for_stay(property=prop, **stay)
     _refuse_if_price_changed(quote, expected)
-    return quote
+    return _QuoteSeen(quote, prop)
+
+
+def _lock_listing(property_id: int, quoted: _QuoteSeen | None) -> Property:
+    """Lock the listing's row. If it was read before the lock (to quote the stay) and is
+    still that version, the row read then is the listing: only the version is read."""
+    if quoted is not None and lock_property_version(property_id) == quoted.listing.updated_at:
+        return quoted.listing
+    return lock_property(property_id, published_only=True)
+
+
+def _quote_locked(prop: Property, stay: dict, quoted: _QuoteSeen | None) -> Quote:
+    """The stay's quote under the lock: the one made before it if the listing is the
+    version it was made from, else made again."""
+    if quoted is not None and prop is quoted.listing:
+        return quoted.quote
+    return quote_for_stay(property=prop, **stay)
 
 
 def _refuse_if_price_changed(quote: Quote, expected: tuple) -> None:
@@ -164,19 +193,20 @@ def _create_locked(
     stay: dict,
     expected: tuple,
     payment_token: str,
-    authorization: Payment | None,
+    paid: tuple[_QuoteSeen | None, Payment | None],
     new_booking: dict,
 ) -> Booking:
     now = stay["now"]
+    quoted, authorization = paid
     with transaction.atomic():
-        prop = lock_property(property_id, published_only=True)
+        prop = _lock_listing(property_id, quoted)
         if prop.host_id == guest.pk:
             raise OwnProperty()
         # First what most requests of a burst fail on, so the queue behind the lock drains.
         ensure_dates_free(
             property_id=prop.pk, start=stay["check_in"], end=stay["check_out"], now=now
         )
-        quote = quote_for_stay(property=prop, **stay)
+        quote = _quote_locked(prop, stay, quoted)
         _refuse_if_price_changed(quote, expected)
         if authorization is not None and (quote.total, quote.currency) != (
             authorization.amount,
@@ -214,7 +244,7 @@ def _create_locked(
         if authorization is not None:
             charges.claim(authorization, booking)
         if status == BookingStatus.CONFIRMED:
-            charges.capture_after_commit(booking)
+            charges.capture_after_commit(booking, authorization)
         record(booking, from_status="", actor=guest, reason="created")
         dates_taken.announce(property_id=prop.pk, start=booking.check_in, end=booking.check_out)
         fanout.tell_booking_created(booking, actor=guest, reason="created")

@@ -13,7 +13,7 @@ import logging
 import time
 from datetime import date, datetime
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError
 from django.http import Http404
 
 from bookings.models import Booking, BookingStatus
@@ -21,7 +21,7 @@ from bookings.transitions import expire
 from core import locks
 from properties.errors import DatesUnavailable
 from properties.models import Property
-from properties.selectors import blocks_overlapping, dates_taken
+from properties.selectors import dates_taken
 
 logger = logging.getLogger(__name__)
 
@@ -57,26 +57,34 @@ def lock_property(property_id: int, *, published_only: bool = False) -> Property
 
     A missing property (or, with ``published_only``, one not on sale) is a 404.
     """
-    queryset = Property.objects.filter(pk=property_id)
+    # With its host (told of what the writer does), locking only the property's row.
+    queryset = Property.objects.select_related("host").filter(pk=property_id)
     if published_only:
         queryset = queryset.filter(status=Property.Status.PUBLISHED)
     try:
-        return locks.lock_one(queryset)
+        return locks.lock_one(queryset, of=("self",))
     except Property.DoesNotExist:
         raise Http404("No such property.") from None
+
+
+def lock_property_version(property_id: int) -> datetime | None:
+    """Lock a published property's row, reading only its version: ``updated_at``, which
+    every write of the row moves (each price edit too: ``properties.services``). For a
+    writer that read the whole row before the lock. None if it is not on sale."""
+    published = Property.objects.filter(pk=property_id, status=Property.Status.PUBLISHED)
+    versions = locks.lock_rows(published.values_list("updated_at", flat=True))
+    return versions[0] if versions else None
 
 
 def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: datetime) -> None:
     """Record holds that lapsed (lazy expiry) so they stop holding dates, also in the DB.
     Caller holds the property lock."""
     lapsed = locks.lock_rows(
-        Booking.objects.select_related("property")
-        .filter(
+        Booking.objects.filter(
             property_id=property_id,
             status__in=(BookingStatus.PENDING_HOST, BookingStatus.AWAITING_PAYMENT),
             hold_expires_at__lte=now,
-        )
-        .overlapping(start, end),
+        ).overlapping(start, end),
         of=("self",),
         timeout_already_set=True,  # by the caller's property lock
     )
@@ -88,16 +96,18 @@ def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime
     """Raise ``DatesUnavailable`` if a holding booking or a host block overlaps. Caller holds
     the property lock."""
     expire_lapsed_holds(property_id=property_id, start=start, end=end, now=now)
-    taken = Booking.objects.filter(property_id=property_id).holding(now).overlapping(start, end)
-    if taken.exists() or blocks_overlapping(property_id=property_id, start=start, end=end):
+    if dates_taken(property_id=property_id, start=start, end=end, now=now):
         raise DatesUnavailable()
 
 
 def insert_booking(booking: Booking) -> Booking:
-    """Insert in a savepoint; the exclusion constraint's veto becomes ``dates_unavailable``."""
+    """Insert; the exclusion constraint's veto becomes ``dates_unavailable``.
+
+    No savepoint of its own (two statements a booking): the veto aborts the caller's
+    transaction, which ends with the error. A caller that goes on after a refusal wraps
+    the call in a savepoint (negotiation's acceptance does)."""
     try:
-        with transaction.atomic():
-            booking.save(force_insert=True)
+        booking.save(force_insert=True)
     except IntegrityError as exc:
         if locks.sqlstate(exc) == _EXCLUSION_VIOLATION:
             raise DatesUnavailable() from exc

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
 from bookings import charges, services, sweeps
@@ -20,7 +21,7 @@ from bookings.tests.factories import book, bookable_property, client_for, verifi
 from bookings.tests.money import money_problems
 from negotiation.lifecycle import property_archive, user_close
 from properties.quotes import property_today
-from properties.services import property_update
+from properties.services import property_unlist, property_update, rate_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Kind, Status = Payment.Kind, Payment.Status
@@ -29,10 +30,13 @@ Kind, Status = Payment.Kind, Payment.Status
 class SpyGateway(DatabaseGateway):
     calls: list[tuple[str, bool]] = []  # (operation, a transaction was open)
     during: dict = {}  # operation -> what happens while the gateway carries it out (once)
+    before: dict = {}  # operation -> what happens just before the gateway carries it out
     failing: dict[str, int] = {}  # operation -> how many calls fail before one succeeds
 
     def _observe(self, operation: str) -> None:
         SpyGateway.calls.append((operation, connection.in_atomic_block))
+        if meanwhile := SpyGateway.before.pop(operation, None):
+            meanwhile()
         if SpyGateway.failing.get(operation):
             SpyGateway.failing[operation] -= 1
             raise PaymentGatewayError()
@@ -63,6 +67,7 @@ class SpyGateway(DatabaseGateway):
 def spy(settings):
     settings.PAYMENT_GATEWAY = f"{__name__}.SpyGateway"
     SpyGateway.calls, SpyGateway.during, SpyGateway.failing = [], {}, {}
+    SpyGateway.before = {}
     return SpyGateway
 
 
@@ -165,4 +170,67 @@ def test_a_request_slower_than_the_grace_finds_its_authorization_released(spy):
         book(prop, verified_guest())
     assert not Booking.objects.exists()
     assert Payment.objects.get(kind=Kind.VOID).status == Status.SUCCEEDED
+    assert money_problems() == []
+
+
+def test_a_seasonal_rate_added_while_the_card_is_authorized_is_409_with_the_new_quote(spy):
+    """The quote made before the lock stands only for the listing version it was made
+    from: a rate is a row of its own, and adding it moves the listing's version."""
+    prop = bookable_property(instant_book=True, nightly="120.00")
+    check_in = property_today(prop) + timedelta(days=20)
+    spy.during["authorize"] = lambda: rate_create(
+        prop=prop, start=check_in, end=check_in + timedelta(days=30), nightly_price=Decimal("200")
+    )
+    with pytest.raises(services.PriceChanged):
+        book(prop, verified_guest())
+    assert not Booking.objects.exists()
+    assert Payment.objects.get(kind=Kind.VOID).status == Status.SUCCEEDED
+    assert money_problems() == []
+
+
+def test_a_listing_unlisted_while_the_card_is_authorized_is_404_and_the_authorization_voided(
+    spy,
+):
+    prop = bookable_property(instant_book=True)
+    spy.during["authorize"] = lambda: property_unlist(prop=prop)
+    with pytest.raises(Http404):
+        book(prop, verified_guest())
+    assert not Booking.objects.exists()
+    assert Payment.objects.get(kind=Kind.VOID).status == Status.SUCCEEDED
+    assert money_problems() == []
+
+
+def test_the_authorization_is_recorded_by_the_claim_that_takes_it(spy):
+    """One statement under the lock gives the authorization to the booking and records
+    the gateway's answer; until then the row is pending (a crash leaves it to the sweep)."""
+    seen = {}
+    spy.during["authorize"] = lambda: seen.update(
+        Payment.objects.filter(kind=Kind.AUTHORIZE).values("status", "booking").get()
+    )
+    booking = book(bookable_property(instant_book=True), verified_guest())
+    assert seen == {"status": Status.PENDING, "booking": None}
+    authorization = Payment.objects.get(kind=Kind.AUTHORIZE)
+    assert (authorization.booking, authorization.status) == (booking, Status.SUCCEEDED)
+    call = BuiltinGatewayCall.objects.get(operation="authorize")
+    assert authorization.gateway_reference == call.reference
+    assert authorization.settled_at is not None
+    assert money_problems() == []
+
+
+def test_a_sweep_that_asked_while_the_call_was_under_way_loses_to_the_gateways_answer(spy):
+    """The sweep (a request slower than the grace) found no trace of the call yet and
+    marked the authorization failed; the call then went through. The request's claim
+    refuses the row, and the request records the gateway's answer and voids it: 502,
+    nothing booked, nothing held on the card."""
+    prop = bookable_property(instant_book=True)
+    spy.before["authorize"] = lambda: charges.payments_reconcile(
+        now=timezone.now() + charges.GRACE * 2
+    )
+    with pytest.raises(PaymentGatewayError):
+        book(prop, verified_guest())
+    assert not Booking.objects.exists()
+    authorization = Payment.objects.get(kind=Kind.AUTHORIZE)
+    assert authorization.status == Status.SUCCEEDED  # the gateway's word
+    assert authorization.followups.get().kind == Kind.VOID
+    assert [operation for operation, _ in spy.calls] == ["authorize", "void"]
     assert money_problems() == []

@@ -30,24 +30,37 @@ def use_connection_pool(database: dict, max_size: int) -> None:
     }
 
 
-def limit_parallel_query(database: dict, workers: int) -> None:
-    """``max_parallel_workers_per_gather`` for the app's PostgreSQL sessions (default 0).
+def postgres_session_settings(
+    database: dict, *, parallel_workers: int, lock_timeout_ms: int
+) -> None:
+    """Settings of every PostgreSQL session of the app, sent when it connects (no statement
+    of their own).
 
-    Parallel query speeds up one big query on an idle server. A web app runs many small
-    queries at once, and a parallel plan only adds the cost of starting its workers: on
-    the 2-core benchmark machine a radius search that PostgreSQL planned with two
-    workers took 33 ms, and 3 to 14 ms without (docs/benchmarks.md).
+    * ``max_parallel_workers_per_gather`` (default 0). Parallel query speeds up one big
+      query on an idle server. A web app runs many small queries at once, and a parallel
+      plan only adds the cost of starting its workers: on the 2-core benchmark machine a
+      radius search that PostgreSQL planned with two workers took 33 ms, and 3 to 14 ms
+      without (docs/benchmarks.md).
+    * No JIT: compiling a plan takes 1 to 2 s, which PostgreSQL starts paying once a
+      query's estimated cost passes jit_above_cost; a web request never wins that back (a
+      radius search priced for its dates spent 1.8 of its 2.4 s compiling, 5 Dec 2026).
+    * ``lock_timeout`` (``DB_LOCK_TIMEOUT_MS``): no statement waits longer than that for a
+      lock; :mod:`core.locks` answers it as ``503`` with ``Retry-After`` (any other
+      statement's timeout is an outage, also a 503). Set here once per connection rather
+      than by a statement before each row lock: that statement cost an offer a third of
+      its database round trips (docs/benchmarks.md, issue 21).
     """
     if "postgresql" not in database["ENGINE"]:
         return
     options = database.setdefault("OPTIONS", {})
-    # No JIT either: compiling a plan takes 1 to 2 s, which PostgreSQL starts paying once a
-    # query's estimated cost passes jit_above_cost; a web request never wins that back
-    # (a radius search priced for its dates spent 1.8 of its 2.4 s compiling, 5 Dec 2026).
-    setting = f"-c max_parallel_workers_per_gather={workers} -c jit=off"
+    setting = (
+        f"-c max_parallel_workers_per_gather={parallel_workers} -c jit=off"
+        f" -c lock_timeout={lock_timeout_ms}ms"
+    )
     options["options"] = f"{options['options']} {setting}" if options.get("options") else setting
 
 
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)  # core.locks: then 503
 SQLITE_PATH = env("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
@@ -58,8 +71,10 @@ if env("DATABASE_URL", default=""):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     use_connection_pool(DATABASES["default"], env.int("DB_POOL_MAX_SIZE", default=0))
-    limit_parallel_query(
-        DATABASES["default"], env.int("DB_MAX_PARALLEL_WORKERS_PER_GATHER", default=0)
+    postgres_session_settings(
+        DATABASES["default"],
+        parallel_workers=env.int("DB_MAX_PARALLEL_WORKERS_PER_GATHER", default=0),
+        lock_timeout_ms=DB_LOCK_TIMEOUT_MS,
     )
 else:
     # IMMEDIATE transactions take the write lock at BEGIN, so a check-then-insert
@@ -72,7 +87,6 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ATOMIC_REQUESTS = False  # services own their transactions (STYLE.md)
-DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)  # core.locks: then 503
 
 # --- Redis: cache, channel layer, Celery --------------------------------------------------
 
