@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import DateTimeField, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Booking, Payment
@@ -43,7 +44,6 @@ from bookings.payments import (
     PaymentGatewayError,
     get_gateway,
 )
-from core import locks
 from core.errors import ApplicationError, ConflictError
 
 logger = logging.getLogger(__name__)
@@ -97,23 +97,32 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
 def void_unclaimed(authorization: Payment | None) -> Payment | None:
     """Void an authorization no booking took (its booking lost the race, or the sweep
     found it abandoned), outside any other transaction. Returns the void, or None when
-    there is nothing to void (claimed, never made, or voided already). The request that
-    made the call knows the gateway's answer (``gateway_reference``) and records it first
-    if the row does not have it yet: the gateway's word wins over a sweep that found no
-    trace of a call still under way. A failure is logged, not raised: the caller is on its
-    way out with the error that matters, and the sweep voids what is left."""
+    there is nothing to void (claimed, or voided already). A failure is logged, not
+    raised: the caller is on its way out with the error that matters, and the sweep voids
+    what is left.
+
+    The authorization comes from :func:`authorize` or, for the sweep, settled from the
+    database: either way its ``gateway_reference`` is the gateway's answer. The statement
+    that locks the unclaimed row also records that answer, for a row still pending (its
+    request lost the race) or one the sweep marked failed while the call was under way:
+    the gateway's word wins."""
     if authorization is None:
         return None
     try:
+        if not authorization.gateway_reference:
+            raise ValueError(f"authorization {authorization.pk} has no answer to record")
         with transaction.atomic():
-            row = locks.lock_one(Payment.objects.filter(pk=authorization.pk))
-            if row.booking_id is not None or _voided(row):
+            answer = Value(timezone.now(), output_field=DateTimeField())
+            unclaimed = Payment.objects.filter(pk=authorization.pk, booking__isnull=True).update(
+                status=Status.SUCCEEDED,
+                gateway_reference=authorization.gateway_reference,
+                settled_at=Coalesce("settled_at", answer),
+            )
+            if not unclaimed or _voided(authorization):
                 return None
-            if row.status != Status.SUCCEEDED and authorization.gateway_reference:
-                row = _settled(row, authorization.gateway_reference)
-            if row.status != Status.SUCCEEDED:
-                return None
-            void = _pending(None, Kind.VOID, Decimal(0), f"{row.idempotency_key}-void", row)
+            authorization.status = Status.SUCCEEDED
+            key = f"{authorization.idempotency_key}-void"
+            void = _pending(None, Kind.VOID, Decimal(0), key, authorization)
             settle_after_commit(void)
         return void
     except Exception:
