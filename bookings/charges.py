@@ -138,27 +138,31 @@ def claim(authorization: Payment, booking: Booking) -> None:
     the transaction that makes it hold its dates or confirm. Refused (``502
     payment_gateway_error``, nothing charged) if the sweep has released it meanwhile.
 
-    The conditional update locks the row until commit; the void is looked for after it,
-    in a statement of its own, so a void that :func:`void_unclaimed` committed while the
-    update waited for its lock is seen (and one made later finds the row taken). A row
-    the sweep found ``failed`` (it asked while the call was under way) is not taken: the
-    caller's :func:`void_unclaimed` records the answer and voids it."""
+    The update locks the row until commit. Usually the row is still ``pending``, as
+    :func:`authorize` left it: then nobody has voided it, since a void is only ever made
+    by :func:`void_unclaimed`, whose own update of the row (to ``succeeded``) commits with
+    the void and would have failed this one's condition (PostgreSQL checks it again on
+    the row it waited for). Otherwise (the sweep settled the row while the request was
+    slow) the void is looked for after the update, in a statement of its own, so that a
+    void committed while the update waited is seen. A row the sweep found ``failed`` (it
+    asked while the call was under way) is not taken: the caller's :func:`void_unclaimed`
+    records the answer and voids it."""
     if (authorization.amount, authorization.currency) != (booking.total, booking.currency):
         raise ValueError(
             f"authorization {authorization.pk} is not for booking {booking.pk}'s total"
         )
     settled_at = timezone.now()
-    taken = Payment.objects.filter(
-        pk=authorization.pk,
-        booking__isnull=True,
-        status__in=(Status.PENDING, Status.SUCCEEDED),
-    ).update(
-        booking=booking,
-        status=Status.SUCCEEDED,
-        gateway_reference=authorization.gateway_reference,
-        settled_at=settled_at,
+    unclaimed = Payment.objects.filter(pk=authorization.pk, booking__isnull=True)
+    answer = {
+        "booking": booking,
+        "status": Status.SUCCEEDED,
+        "gateway_reference": authorization.gateway_reference,
+        "settled_at": settled_at,
+    }
+    taken = unclaimed.filter(status=Status.PENDING).update(**answer) or (
+        unclaimed.filter(status=Status.SUCCEEDED).update(**answer) and not _voided(authorization)
     )
-    if not taken or _voided(authorization):
+    if not taken:
         raise AuthorizationAbandoned()
     authorization.booking, authorization.status = booking, Status.SUCCEEDED
     authorization.settled_at = settled_at

@@ -234,3 +234,18 @@ def test_a_sweep_that_asked_while_the_call_was_under_way_loses_to_the_gateways_a
     assert authorization.followups.get().kind == Kind.VOID
     assert [operation for operation, _ in spy.calls] == ["authorize", "void"]
     assert money_problems() == []
+
+
+def test_an_authorization_the_sweep_settled_but_did_not_void_is_still_claimed(spy):
+    """The claim's usual path expects the row pending; one already settled (the sweep
+    asked the gateway, found the call, and the request then went on) is claimed too,
+    after looking for a void."""
+    spy.during["authorize"] = lambda: charges.settle(
+        Payment.objects.get(kind=Kind.AUTHORIZE, status=Status.PENDING).pk
+    )
+    booking = book(bookable_property(instant_book=True), verified_guest())
+    assert booking.status == BookingStatus.CONFIRMED
+    authorization = Payment.objects.get(kind=Kind.AUTHORIZE)
+    assert (authorization.booking, authorization.status) == (booking, Status.SUCCEEDED)
+    assert [operation for operation, _ in spy.calls] == ["authorize", "capture"]
+    assert money_problems() == []
