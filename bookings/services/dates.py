@@ -16,12 +16,12 @@ from datetime import date, datetime
 from django.db import IntegrityError, OperationalError
 from django.http import Http404
 
-from bookings.models import Booking, BookingStatus
+from bookings.models import HOLDING_STATUSES, Booking, BookingStatus
 from bookings.transitions import expire
 from core import locks
 from properties.errors import DatesUnavailable
 from properties.models import Property
-from properties.selectors import dates_taken
+from properties.selectors import blocks_overlapping, dates_taken
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +93,23 @@ def expire_lapsed_holds(*, property_id: int, start: date, end: date, now: dateti
 
 
 def ensure_dates_free(*, property_id: int, start: date, end: date, now: datetime) -> None:
-    """Raise ``DatesUnavailable`` if a holding booking or a host block overlaps. Caller holds
-    the property lock."""
-    expire_lapsed_holds(property_id=property_id, start=start, end=end, now=now)
-    if dates_taken(property_id=property_id, start=start, end=end, now=now):
+    """Raise ``DatesUnavailable`` if a holding booking or a host block overlaps; record as
+    expired the holds over these dates that lapsed (lazy expiry), so the insert's
+    exclusion constraint does not meet them. Caller holds the property lock.
+
+    One query reads every booking in a holding status over the dates, live or lapsed
+    (usually none): a live one refuses them, lapsed ones are expired."""
+    meeting = (
+        Booking.objects.filter(property_id=property_id, status__in=HOLDING_STATUSES)
+        .overlapping(start, end)
+        .values_list("hold_expires_at", flat=True)
+    )
+    expiries = list(meeting)
+    if any(expires is None or expires > now for expires in expiries):
+        raise DatesUnavailable()
+    if expiries:
+        expire_lapsed_holds(property_id=property_id, start=start, end=end, now=now)
+    if blocks_overlapping(property_id=property_id, start=start, end=end):
         raise DatesUnavailable()
 
 
