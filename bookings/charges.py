@@ -2,7 +2,8 @@
 
 No gateway call runs while a row lock is held (DESIGN.md section 1): every call is
 written first as a ``pending`` row (with its idempotency key), made outside any
-transaction, then settled (``succeeded`` with the gateway's reference, or ``failed``).
+transaction, then settled (``succeeded`` with the gateway's reference, or ``failed``);
+one exception, the request's own void below, whose key the sweep can always redo.
 docs/money.md ("Payment steps") walks through it.
 
 - **authorize** (:func:`authorize`), before the booking's lock: the pending row commits
@@ -12,7 +13,8 @@ docs/money.md ("Payment steps") walks through it.
   hold its dates or confirm: one UPDATE records the gateway's answer (``succeeded``, its
   reference) and gives the authorization to the booking. If that transaction fails (the
   dates were taken meanwhile, the price changed, the hold lapsed, a lock timed out),
-  nobody took it and :func:`void_unclaimed` records the answer and voids it at once.
+  nobody took it and the request voids it at once (:func:`void_lost`: the answer
+  recorded, the call, then the void's row, already settled).
 - **capture, void, refund** (:func:`capture_after_commit`, :func:`void_after_commit`,
   :func:`refund_after_commit`): the pending row is written under the lock with the
   status change; the call is made when that transaction commits (:func:`settle` on
@@ -30,7 +32,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -73,7 +75,8 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
     """Authorize ``amount`` on the card of ``token``, before any lock is taken. Returns the
     authorization with the gateway's reference; its row stays ``pending`` until a booking
     takes it (:func:`claim`, the statement that records the answer) or it is voided
-    (:func:`void_unclaimed`). A crash before either leaves the row to the sweep."""
+    (:func:`void_lost`, :func:`void_unclaimed`). A crash before either leaves the row to
+    the sweep."""
     gateway = get_gateway()
     row = Payment.objects.create(  # one INSERT: committed on its own (autocommit)
         kind=Kind.AUTHORIZE,
@@ -94,18 +97,64 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
     return row
 
 
-def void_unclaimed(authorization: Payment | None) -> Payment | None:
-    """Void an authorization no booking took (its booking lost the race, or the sweep
-    found it abandoned), outside any other transaction. Returns the void, or None when
-    there is nothing to void (claimed, or voided already). A failure is logged, not
-    raised: the caller is on its way out with the error that matters, and the sweep voids
-    what is left.
+def void_lost(authorization: Payment | None) -> Payment | None:
+    """Void the authorization of a request that did not make its booking (the dates were
+    taken meanwhile, the price changed, a lock timed out), outside any transaction; the
+    request's own way out, where :func:`void_unclaimed` is the sweep's. Returns the void,
+    or None if there was nothing to void. A failure is logged, not raised (the sweep
+    voids what is left).
 
-    The authorization comes from :func:`authorize` or, for the sweep, settled from the
-    database: either way its ``gateway_reference`` is the gateway's answer. The statement
-    that locks the unclaimed row also records that answer, for a row still pending (its
-    request lost the race) or one the sweep marked failed while the call was under way:
-    the gateway's word wins."""
+    No pending row first, unlike every other step: only this request could have claimed
+    the authorization, and the void's key is the one :func:`void_unclaimed` uses, so a
+    crash between the call and its record is repaired by the sweep voiding the unclaimed
+    authorization again with the same key, which the gateway carries out once. Three
+    statements where the sweep's way takes seven, on the path of every request that
+    loses a race after authorizing. The first records the gateway's answer on the row,
+    if still unclaimed: it waits for the row if the failed transaction's commit is still
+    in doubt, and a booking that did get the authorization keeps it."""
+    if authorization is None:
+        return None
+    try:
+        answered = Payment.objects.filter(pk=authorization.pk, booking__isnull=True).update(
+            status=Status.SUCCEEDED,
+            gateway_reference=authorization.gateway_reference,
+            settled_at=Coalesce("settled_at", Value(timezone.now(), output_field=DateTimeField())),
+        )
+        if not answered:
+            return None  # the booking was made after all: its authorization stands
+        gateway = get_gateway()
+        key = f"{authorization.idempotency_key}-void"
+        result = gateway.void(reference=authorization.gateway_reference, idempotency_key=key)
+        return Payment.objects.create(
+            parent=authorization,
+            kind=Kind.VOID,
+            amount=Decimal(0),
+            currency=authorization.currency,
+            status=Status.SUCCEEDED,
+            gateway=gateway.name,
+            gateway_reference=result.reference,
+            idempotency_key=key,
+            settled_at=timezone.now(),
+        )
+    except IntegrityError:
+        return None  # the sweep recorded the void first (the same key)
+    except Exception:
+        logger.exception("could not void authorization %s; the sweep will", authorization.pk)
+        return None
+
+
+def void_unclaimed(authorization: Payment | None) -> Payment | None:
+    """The sweep's void of an authorization no booking took (its request crashed or gave
+    up), outside any other transaction. Returns the void, or None when there is nothing
+    to void (claimed, or voided already). A failure is logged, not raised: the next
+    sweep voids what is left.
+
+    The authorization is settled (read from the database) or comes from
+    :func:`authorize`: either way its ``gateway_reference`` is the gateway's answer. The
+    statement that locks the unclaimed row also records that answer, for a row still
+    pending or one marked failed while the call was under way: the gateway's word wins.
+    The void's row is written pending with that update, and the call made after commit,
+    so a claim waiting for the row sees it (:func:`claim`)."""
     if authorization is None:
         return None
     try:
@@ -139,13 +188,14 @@ def claim(authorization: Payment, booking: Booking) -> None:
     payment_gateway_error``, nothing charged) if the sweep has released it meanwhile.
 
     The update locks the row until commit. Usually the row is still ``pending``, as
-    :func:`authorize` left it: then nobody has voided it, since a void is only ever made
-    by :func:`void_unclaimed`, whose own update of the row (to ``succeeded``) commits with
-    the void and would have failed this one's condition (PostgreSQL checks it again on
-    the row it waited for). Otherwise (the sweep settled the row while the request was
+    :func:`authorize` left it: then nobody has voided it. The sweep's
+    :func:`void_unclaimed` updates the row (to ``succeeded``) in the transaction that
+    writes the void, which would have failed this one's condition (PostgreSQL checks it
+    again on the row it waited for); :func:`void_lost` is the request's own, after its
+    claim. Otherwise (the sweep settled the row while the request was
     slow) the void is looked for after the update, in a statement of its own, so that a
     void committed while the update waited is seen. A row the sweep found ``failed`` (it
-    asked while the call was under way) is not taken: the caller's :func:`void_unclaimed`
+    asked while the call was under way) is not taken: the caller's :func:`void_lost`
     records the answer and voids it."""
     if (authorization.amount, authorization.currency) != (booking.total, booking.currency):
         raise ValueError(

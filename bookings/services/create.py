@@ -123,7 +123,7 @@ def booking_create(
     try:
         return run_with_retry(attempt), True
     except BaseException as exc:
-        charges.void_unclaimed(authorization)  # the booking was not made
+        charges.void_lost(authorization)  # the booking was not made
         # Two requests with the same key raced: the loser answers like a replay.
         if isinstance(exc, IntegrityError) and idempotency_key:
             replay = _idempotent_replay(guest, idempotency_key, fingerprint)

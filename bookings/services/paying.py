@@ -40,7 +40,7 @@ def booking_pay(
             charges.capture_after_commit(booking)
             fanout.tell_booking_confirmed(booking, actor=guest, reason="paid")
     except BaseException:
-        charges.void_unclaimed(authorization)  # the booking was not paid
+        charges.void_lost(authorization)  # the booking was not paid
         raise
     return booking
 

@@ -249,3 +249,28 @@ def test_an_authorization_the_sweep_settled_but_did_not_void_is_still_claimed(sp
     assert (authorization.booking, authorization.status) == (booking, Status.SUCCEEDED)
     assert [operation for operation, _ in spy.calls] == ["authorize", "capture"]
     assert money_problems() == []
+
+
+def test_a_lost_request_that_dies_between_its_void_and_the_record_is_repaired_by_the_sweep(
+    spy,
+):
+    """The request's own void is made first and recorded after (no pending row): if it
+    stops in between, the sweep voids the unclaimed authorization again with the same
+    key, which the gateway carries out once, and records it."""
+    prop = bookable_property(instant_book=True)
+    rival = verified_guest()
+    spy.during["authorize"] = lambda: book(prop, rival, token="")  # the dates are taken
+
+    def crash():
+        raise RuntimeError("the process stopped here")
+
+    spy.during["void"] = crash
+    with pytest.raises(services.DatesUnavailable):
+        book(prop, verified_guest())
+    authorization = Payment.objects.get(kind=Kind.AUTHORIZE, booking__isnull=True)
+    assert not authorization.followups.exists()  # voided at the gateway, not recorded
+    assert charges.payments_reconcile(now=timezone.now() + charges.GRACE * 2) == 1
+    void = authorization.followups.get()
+    assert (void.kind, void.status) == (Kind.VOID, Status.SUCCEEDED)
+    assert BuiltinGatewayCall.objects.filter(operation="void").count() == 1
+    assert money_problems() == []
