@@ -115,12 +115,7 @@ def void_lost(authorization: Payment | None) -> Payment | None:
     if authorization is None:
         return None
     try:
-        answered = Payment.objects.filter(pk=authorization.pk, booking__isnull=True).update(
-            status=Status.SUCCEEDED,
-            gateway_reference=authorization.gateway_reference,
-            settled_at=Coalesce("settled_at", Value(timezone.now(), output_field=DateTimeField())),
-        )
-        if not answered:
+        if not _record_answer_if_unclaimed(authorization):
             return None  # the booking was made after all: its authorization stands
         gateway = get_gateway()
         key = f"{authorization.idempotency_key}-void"
@@ -161,13 +156,7 @@ def void_unclaimed(authorization: Payment | None) -> Payment | None:
         if not authorization.gateway_reference:
             raise ValueError(f"authorization {authorization.pk} has no answer to record")
         with transaction.atomic():
-            answer = Value(timezone.now(), output_field=DateTimeField())
-            unclaimed = Payment.objects.filter(pk=authorization.pk, booking__isnull=True).update(
-                status=Status.SUCCEEDED,
-                gateway_reference=authorization.gateway_reference,
-                settled_at=Coalesce("settled_at", answer),
-            )
-            if not unclaimed or _voided(authorization):
+            if not _record_answer_if_unclaimed(authorization) or _voided(authorization):
                 return None
             authorization.status = Status.SUCCEEDED
             key = f"{authorization.idempotency_key}-void"
@@ -192,11 +181,11 @@ def claim(authorization: Payment, booking: Booking) -> None:
     :func:`void_unclaimed` updates the row (to ``succeeded``) in the transaction that
     writes the void, which would have failed this one's condition (PostgreSQL checks it
     again on the row it waited for); :func:`void_lost` is the request's own, after its
-    claim. Otherwise (the sweep settled the row while the request was
-    slow) the void is looked for after the update, in a statement of its own, so that a
-    void committed while the update waited is seen. A row the sweep found ``failed`` (it
-    asked while the call was under way) is not taken: the caller's :func:`void_lost`
-    records the answer and voids it."""
+    claim. Otherwise (the sweep settled the row while the request was slow) the void is
+    looked for after the update, in a statement of its own, so that a void committed
+    while the update waited is seen. A row the sweep found ``failed`` (it asked while the
+    call was under way) is not taken: the caller's :func:`void_lost` records the answer
+    and voids it."""
     if (authorization.amount, authorization.currency) != (booking.total, booking.currency):
         raise ValueError(
             f"authorization {authorization.pk} is not for booking {booking.pk}'s total"
@@ -384,6 +373,20 @@ def _settled(row: Payment, reference: str) -> Payment:
     else:  # settled meanwhile (by the sweep, or a repeat): what the database holds
         row.refresh_from_db()
     return row
+
+
+def _record_answer_if_unclaimed(authorization: Payment) -> bool:
+    """Record the gateway's answer (``succeeded``, its reference) on an authorization no
+    booking took; False if one did. The update holds the row until commit, and waits for
+    it if a transaction that may claim it is still open."""
+    first_settled = Value(timezone.now(), output_field=DateTimeField())
+    return bool(
+        Payment.objects.filter(pk=authorization.pk, booking__isnull=True).update(
+            status=Status.SUCCEEDED,
+            gateway_reference=authorization.gateway_reference,
+            settled_at=Coalesce("settled_at", first_settled),
+        )
+    )
 
 
 def _failed(row: Payment) -> Payment:
