@@ -80,7 +80,13 @@ class LookaheadPagination(pagination.BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                # what "next" and "previous" carry: URL-safe base64 without padding
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 20000},
+            },
             {"name": "page", "required": False, "in": "query", "schema": {"type": "integer"}},
             {"name": "page_size", "required": False, "in": "query", "schema": {"type": "integer"}},
         ]
