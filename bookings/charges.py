@@ -29,7 +29,8 @@ docs/money.md ("Payment steps") walks through it.
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -54,6 +55,16 @@ logger = logging.getLogger(__name__)
 # anywhere near this long between its gateway call and its commit.
 GRACE = timedelta(minutes=5)
 
+
+@dataclass(frozen=True)
+class StayDates:
+    """The listing and the half-open range ``[check_in, check_out)`` of a stay."""
+
+    property_id: int
+    check_in: date
+    check_out: date
+
+
 Kind, Status = Payment.Kind, Payment.Status
 _DEFINITE_NO = (PaymentDeclined, InvalidPaymentToken, PaymentGatewayError)
 _COUNTED = (Status.PENDING, Status.SUCCEEDED)  # made, or to be made by the sweep
@@ -71,12 +82,18 @@ class AuthorizationAbandoned(PaymentGatewayError):
 # --- before the lock -----------------------------------------------------------------------
 
 
-def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
+def authorize(
+    *, token: str, amount: Decimal, currency: str, stay: StayDates | None = None
+) -> Payment:
     """Authorize ``amount`` on the card of ``token``, before any lock is taken. Returns the
     authorization with the gateway's reference; its row stays ``pending`` until a booking
     takes it (:func:`claim`, the statement that records the answer) or it is voided
     (:func:`void_lost`, :func:`void_unclaimed`). A crash before either leaves the row to
-    the sweep."""
+    the sweep.
+
+    ``stay``: the dates of a booking not made yet, written on the row, so that while it
+    is pending a request for overlapping dates waits for it instead of authorizing a
+    card of its own (:func:`bookings.services.dates.wait_for_rival_authorizations`)."""
     gateway = get_gateway()
     row = Payment.objects.create(  # one INSERT: committed on its own (autocommit)
         kind=Kind.AUTHORIZE,
@@ -85,6 +102,9 @@ def authorize(*, token: str, amount: Decimal, currency: str) -> Payment:
         status=Status.PENDING,
         gateway=gateway.name,
         idempotency_key=f"authorize-{uuid.uuid4().hex}",
+        property_id=stay.property_id if stay else None,
+        check_in=stay.check_in if stay else None,
+        check_out=stay.check_out if stay else None,
     )
     try:
         result = gateway.authorize(

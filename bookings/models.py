@@ -169,6 +169,23 @@ class Payment(models.Model):
     idempotency_key = models.CharField(max_length=128)  # unique: Meta.constraints
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The stay an authorization made before its booking is for: while it is pending, a
+    # request for overlapping dates waits for it rather than authorizing a card that
+    # would lose the race (bookings.services.dates.wait_for_rival_authorizations).
+    # No foreign key constraint: its check would take a share lock on the listing's row,
+    # so an authorization would wait behind the property lock it must come before.
+    # Listings are archived, never deleted.
+    property = models.ForeignKey(
+        "properties.Property",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # only the partial index below reads it
+    )
+    check_in = models.DateField(null=True, blank=True)
+    check_out = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -177,6 +194,11 @@ class Payment(models.Model):
                 fields=["created_at"],
                 condition=Q(status="pending"),
                 name="payment_pending",
+            ),
+            models.Index(  # a few rows at a time: authorizations under way
+                fields=["property", "check_in"],
+                condition=Q(kind="authorize", status="pending", property__isnull=False),
+                name="payment_authorizing_stay",
             ),
             models.Index(
                 fields=["created_at"],

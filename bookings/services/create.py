@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,7 +33,9 @@ from bookings.services.dates import (
     lock_property,
     lock_property_version,
     refuse_if_visibly_taken,
+    rival_authorizations,
     run_with_retry,
+    wait_for_rival_authorizations,
 )
 from bookings.services.errors import (
     IdempotencyKeyReused,
@@ -108,9 +111,14 @@ def booking_create(
     refuse_if_visibly_taken(property_id, check_in, check_out, now)
     authorization = quoted = None
     if payment_token:
-        quoted = _quote_before_lock(guest, property_id, stay, expected)
+        dates = charges.StayDates(property_id, check_in, check_out)
+        quoted = _quote_before_lock(guest, dates, stay, expected)
+        wait_for_rival_authorizations(dates, now, first_look=quoted.rival_seen)
         authorization = charges.authorize(
-            token=payment_token, amount=quoted.quote.total, currency=quoted.quote.currency
+            token=payment_token,
+            amount=quoted.quote.total,
+            currency=quoted.quote.currency,
+            stay=dates,
         )
 
     new_booking = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
@@ -143,24 +151,30 @@ def _idempotent_replay(guest: User, key: str, fingerprint: str) -> Booking | Non
 
 @dataclass(frozen=True)
 class _QuoteSeen:
-    """A quote and the listing row it was made from."""
+    """A quote, the listing row it was made from, and whether another request's
+    authorization for these dates was under way when that row was read."""
 
     quote: Quote
     listing: Property
+    rival_seen: bool
 
 
-def _quote_before_lock(guest: User, property_id: int, stay: dict, expected: tuple) -> _QuoteSeen:
+def _quote_before_lock(
+    guest: User, dates: charges.StayDates, stay: dict, expected: tuple
+) -> _QuoteSeen:
     """What the card is authorized for: the stay quoted without the lock, after the checks
-    that would refuse the request under it (so a refused request authorizes nothing)."""
-    published = Property.objects.filter(pk=property_id, status=Property.Status.PUBLISHED)
-    prop = published.select_related("host").first()
+    that would refuse the request under it (so a refused request authorizes nothing).
+    The listing's read also looks for a rival's authorization (no statement of its own)."""
+    published = Property.objects.filter(pk=dates.property_id, status=Property.Status.PUBLISHED)
+    rival = Exists(rival_authorizations(dates))
+    prop = published.select_related("host").annotate(rival_seen=rival).first()
     if prop is None:
         raise Http404("No such property.")
     if prop.host_id == guest.pk:
         raise OwnProperty()
     quote = quote_for_stay(property=prop, **stay)
     _refuse_if_price_changed(quote, expected)
-    return _QuoteSeen(quote, prop)
+    return _QuoteSeen(quote, prop, prop.rival_seen)
 
 
 def _lock_listing(property_id: int, quoted: _QuoteSeen | None) -> Property:

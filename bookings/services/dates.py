@@ -11,12 +11,15 @@ cannot interleave.
 
 import logging
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError
+from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from bookings.models import HOLDING_STATUSES, Booking, BookingStatus
+from bookings.charges import StayDates
+from bookings.models import HOLDING_STATUSES, Booking, BookingStatus, Payment
 from bookings.transitions import expire
 from core import locks
 from properties.errors import DatesUnavailable
@@ -50,6 +53,54 @@ def refuse_if_visibly_taken(property_id: int, check_in: date, check_out: date, n
     are checked again under the lock."""
     if dates_taken(property_id=property_id, start=check_in, end=check_out, now=now):
         raise DatesUnavailable()
+
+
+# A request waits at most this long for a rival's authorization before making its own
+# (the lock still decides); a pending one older than RIVAL_STALE is left by a request that
+# crashed or hangs, and is the sweep's.
+RIVAL_WAIT_SECONDS = 5.0
+RIVAL_STALE = timedelta(minutes=1)
+_RIVAL_PAUSES = (0.005, 0.2)  # the first pause between looks, doubled up to the second
+
+
+def wait_for_rival_authorizations(
+    stay: StayDates, now: datetime, *, first_look: bool | None = None
+) -> None:
+    """Before a card is authorized for a stay: while another request's authorization for
+    overlapping dates is under way (its row pending, :func:`bookings.charges.authorize`),
+    wait for it to end, then refuse the dates if its booking took them. In a burst of
+    requests for the same dates, the ones that wait never touch their guests' cards: no
+    authorization to void, no hold on a statement (docs/money.md).
+
+    ``first_look``: what a query the caller sent anyway saw (the listing's read,
+    annotated with :func:`rival_authorizations`); None to look now.
+
+    A fast path, like :func:`refuse_if_visibly_taken`, not the guarantee: two requests can
+    still look at the same instant and both authorize; the lock decides and the loser
+    voids. After ``RIVAL_WAIT_SECONDS`` the request authorizes anyway. Sleeping holds no
+    lock and no transaction."""
+    rival = rival_authorizations(stay).exists() if first_look is None else first_look
+    pause, waited = _RIVAL_PAUSES[0], 0.0
+    while rival and waited < RIVAL_WAIT_SECONDS:
+        time.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, _RIVAL_PAUSES[1])
+        rival = rival_authorizations(stay).exists()
+    if waited:
+        refuse_if_visibly_taken(stay.property_id, stay.check_in, stay.check_out, now)
+
+
+def rival_authorizations(stay: StayDates) -> QuerySet[Payment]:
+    """The authorizations under way for dates that meet the stay's, less than
+    ``RIVAL_STALE`` old (read from the partial index ``payment_authorizing_stay``)."""
+    return Payment.objects.filter(
+        kind=Payment.Kind.AUTHORIZE,
+        status=Payment.Status.PENDING,
+        property_id=stay.property_id,
+        check_in__lt=stay.check_out,
+        check_out__gt=stay.check_in,
+        created_at__gt=timezone.now() - RIVAL_STALE,
+    )
 
 
 def lock_property(property_id: int, *, published_only: bool = False) -> Property:
