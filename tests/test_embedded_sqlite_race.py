@@ -73,3 +73,21 @@ def test_sixteen_concurrent_bookings_on_sqlite_yield_exactly_one(tmp_path):
             for status, payload in results:
                 if status == 409:
                     assert payload["errors"][0]["code"] == "dates_unavailable"
+    # Every card touched for nothing was released: one authorization claimed, the others
+    # (requests that looked before any other had begun) voided, none left pending.
+    payments = json.loads(manage("shell", "-c", PAYMENTS, env=env).strip().splitlines()[-1])
+    assert payments["pending"] == 0, payments
+    assert payments["claimed"] == 1 and payments["unclaimed"] == payments["voids"], payments
+
+
+PAYMENTS = """
+import json
+from bookings.models import Payment
+authorizations = Payment.objects.filter(kind="authorize")
+print(json.dumps({
+    "pending": Payment.objects.filter(status="pending").count(),
+    "claimed": authorizations.filter(booking__isnull=False).count(),
+    "unclaimed": authorizations.filter(booking__isnull=True).count(),
+    "voids": Payment.objects.filter(kind="void", status="succeeded").count(),
+}))
+"""

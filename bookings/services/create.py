@@ -113,7 +113,6 @@ def booking_create(
     if payment_token:
         dates = charges.StayDates(property_id, check_in, check_out)
         quoted = _quote_before_lock(guest, dates, stay, expected)
-        wait_for_rival_authorizations(dates, now, first_look=quoted.rival_seen)
         authorization = charges.authorize(
             token=payment_token,
             amount=quoted.quote.total,
@@ -151,12 +150,10 @@ def _idempotent_replay(guest: User, key: str, fingerprint: str) -> Booking | Non
 
 @dataclass(frozen=True)
 class _QuoteSeen:
-    """A quote, the listing row it was made from, and whether another request's
-    authorization for these dates was under way when that row was read."""
+    """A quote and the listing row it was made from."""
 
     quote: Quote
     listing: Property
-    rival_seen: bool
 
 
 def _quote_before_lock(
@@ -164,7 +161,10 @@ def _quote_before_lock(
 ) -> _QuoteSeen:
     """What the card is authorized for: the stay quoted without the lock, after the checks
     that would refuse the request under it (so a refused request authorizes nothing).
-    The listing's read also looks for a rival's authorization (no statement of its own)."""
+
+    The listing's read also looks for another request's authorization of these dates
+    under way (no statement of its own); if there is one, this request waits for it
+    before quoting, and is refused if that booking took the dates."""
     published = Property.objects.filter(pk=dates.property_id, status=Property.Status.PUBLISHED)
     rival = Exists(rival_authorizations(dates))
     prop = published.select_related("host").annotate(rival_seen=rival).first()
@@ -172,9 +172,10 @@ def _quote_before_lock(
         raise Http404("No such property.")
     if prop.host_id == guest.pk:
         raise OwnProperty()
+    wait_for_rival_authorizations(dates, stay["now"], first_look=prop.rival_seen)
     quote = quote_for_stay(property=prop, **stay)
     _refuse_if_price_changed(quote, expected)
-    return _QuoteSeen(quote, prop, prop.rival_seen)
+    return _QuoteSeen(quote, prop)
 
 
 def _lock_listing(property_id: int, quoted: _QuoteSeen | None) -> Property:

@@ -92,8 +92,15 @@ def wait_for_rival_authorizations(
         with connection.cursor() as cursor:
             cursor.execute(*look)
             rival = cursor.fetchone() is not None
-    if waited:
-        refuse_if_visibly_taken(stay.property_id, stay.check_in, stay.check_out, now)
+    # Blocks were looked at before; one added meanwhile is found under the lock.
+    if waited and dates_taken(
+        property_id=stay.property_id,
+        start=stay.check_in,
+        end=stay.check_out,
+        now=now,
+        include_blocks=False,
+    ):
+        raise DatesUnavailable()
 
 
 def rival_authorizations(stay: StayDates) -> QuerySet[Payment]:
