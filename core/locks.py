@@ -42,6 +42,12 @@ def sqlstate(exc: Exception) -> str | None:
     return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
+def is_lock_timeout(exc: BaseException | None) -> bool:
+    """A statement gave up waiting for a lock (``lock_timeout``), wherever it was taken:
+    the API answers it as :class:`LockTimeout` too (``core.api.errors``)."""
+    return isinstance(exc, OperationalError) and sqlstate(exc) == LOCK_NOT_AVAILABLE
+
+
 def lock_rows(
     queryset: QuerySet, *, of: tuple[str, ...] = (), timeout_already_set: bool = False
 ) -> list:
@@ -57,7 +63,7 @@ def lock_rows(
     try:
         return list(queryset.select_for_update(of=of).order_by("pk"))
     except OperationalError as exc:
-        if sqlstate(exc) == LOCK_NOT_AVAILABLE:
+        if is_lock_timeout(exc):
             raise LockTimeout() from exc
         raise
 

@@ -36,6 +36,7 @@ from bookings.services import (
     bookings_release_for_guest,
     bookings_release_holds,
 )
+from core import locks
 from core.errors import ConflictError
 from negotiation.models import Negotiation, NegotiationStatus
 from negotiation.services import negotiations_end_for_archive, negotiations_end_for_user
@@ -81,7 +82,7 @@ def property_archive(*, prop: Property, now=None) -> Property:
     authorizations voided), each guest told in-app, live and by email (DESIGN.md 3).
     """
     now = now or timezone.now()
-    prop = Property.objects.select_for_update().get(pk=prop.pk)
+    prop = locks.lock_one(Property.objects.filter(pk=prop.pk))
     if prop.status == Property.Status.ARCHIVED:
         return prop
     ahead = list(

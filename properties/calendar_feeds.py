@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from core import locks
 from core.errors import InvalidFields
 from properties.ical.fetch import normalize_feed_url, url_problem
 from properties.ical.sync import feed_sync, first_sync_timeout
@@ -72,7 +73,7 @@ def feed_register(*, prop: Property, url: str, name: str = "") -> FeedRegistrati
 
 @transaction.atomic
 def _feed_insert(*, prop: Property, url: str, name: str) -> CalendarFeed:
-    prop = Property.objects.select_for_update().get(pk=prop.pk)
+    prop = locks.lock_one(Property.objects.filter(pk=prop.pk))
     feeds = CalendarFeed.objects.filter(property=prop)
     if feeds.filter(url=url).exists():
         raise _invalid_url("This feed is already registered.", code="unique")
@@ -88,6 +89,6 @@ def _feed_insert(*, prop: Property, url: str, name: str) -> CalendarFeed:
 @transaction.atomic
 def feed_delete(*, feed: CalendarFeed) -> None:
     """Removes the feed and every block it imported."""
-    Property.objects.select_for_update().get(pk=feed.property_id)
+    locks.lock_one(Property.objects.filter(pk=feed.property_id))
     AvailabilityBlock.objects.filter(source=feed).delete()
     feed.delete()

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.locks import LockTimeout
 from properties.ical import sync
 from properties.models import CalendarFeed, Property
 
@@ -10,8 +11,13 @@ SYNC_MAX_RETRIES = 3
 
 @shared_task(bind=True, acks_late=True, max_retries=SYNC_MAX_RETRIES)
 def sync_calendar_feed(self, feed_id: int) -> dict:
-    """Sync one feed; network errors and 5xx answers are retried with backoff (1, 2, 4 min)."""
-    result = sync.feed_sync(feed_id=feed_id)
+    """Sync one feed; network errors and 5xx answers are retried with backoff (1, 2, 4 min),
+    and so is a listing locked past ``DB_LOCK_TIMEOUT_MS`` (sooner: 2, 4, 8 s)."""
+    try:
+        result = sync.feed_sync(feed_id=feed_id)
+    except LockTimeout as exc:
+        countdown = LockTimeout.retry_after * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
     if result.retryable and self.request.retries < SYNC_MAX_RETRIES:
         raise self.retry(countdown=60 * 2**self.request.retries)
     return {

@@ -27,6 +27,7 @@ from core.errors import (
     ServiceUnavailable,
     is_outage,
 )
+from core.locks import LockTimeout, is_lock_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class ExceptionHandler(BaseExceptionHandler):
             return as_api_exception(PayloadTooLarge())
         if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):  # a form body over the caps
             return exceptions.ParseError(str(exc), code="too_many_fields")
+        if is_lock_timeout(exc):  # a lock taken outside core.locks.lock_rows
+            logger.warning("lock timeout: %r", exc)
+            return as_api_exception(LockTimeout())
         if is_outage(exc):
             logger.warning("backing service unavailable: %r", exc)
             return as_api_exception(ServiceUnavailable())
@@ -144,11 +148,11 @@ def unknown_api_path(request, *args, **kwargs):
 def handler500(request):
     """Outside DRF views (middleware, plain Django views) an unreachable database or Redis
     is a 503 in the documented shape too. Django calls this inside its ``except`` block."""
-    if is_outage(sys.exc_info()[1]):
-        response = json_error(
-            503, ServiceUnavailable.default_code, ServiceUnavailable.default_detail
-        )
-        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+    exc = sys.exc_info()[1]
+    if is_outage(exc):
+        error = LockTimeout if is_lock_timeout(exc) else ServiceUnavailable
+        response = json_error(503, error.default_code, error.default_detail)
+        response["Retry-After"] = str(error.retry_after)
         return response
     return json_error(500, "error", "A server error occurred.")
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from core import locks
 from negotiation import transitions
 from negotiation.events import append_event, publish_event, tell_event
 from negotiation.models import Negotiation, NegotiationStatus, Side
@@ -27,7 +28,7 @@ def negotiations_mark_unavailable(
 ) -> int:
     """A booking took these dates: every other open negotiation over them ends."""
     now = timezone.now()
-    open_ones = Negotiation.objects.select_for_update().filter(
+    open_ones = Negotiation.objects.filter(
         property_id=property_id,
         status=NegotiationStatus.OPEN,
         check_in__lt=end,
@@ -36,7 +37,8 @@ def negotiations_mark_unavailable(
     if except_id is not None:
         open_ones = open_ones.exclude(pk=except_id)
     count = 0
-    for negotiation in open_ones:
+    # The caller holds the property's lock (taken through core.locks).
+    for negotiation in locks.lock_rows(open_ones, timeout_already_set=True):
         transitions.close(negotiation, NegotiationStatus.UNAVAILABLE, now)
         event = append_event(negotiation, "negotiation.unavailable", {"status": "unavailable"})
         publish_event(negotiation, event)
@@ -50,13 +52,10 @@ def negotiations_end_for_archive(*, property_id: int, actor: User, now: datetime
     ends as ``unavailable`` with reason ``listing_archived``, in its log and room, and its
     guest is told (in-app, live, by email). Lapsed ones are recorded as expired."""
     count = 0
-    open_ones = (
-        Negotiation.objects.select_for_update(of=("self",))
-        .select_related("property")
-        .filter(property_id=property_id, status=NegotiationStatus.OPEN)
-        .order_by("pk")
+    open_ones = Negotiation.objects.select_related("property").filter(
+        property_id=property_id, status=NegotiationStatus.OPEN
     )
-    for negotiation in open_ones:
+    for negotiation in locks.lock_rows(open_ones, of=("self",), timeout_already_set=True):
         count += 1
         if _expire_if_due(negotiation, now):
             continue
@@ -93,11 +92,11 @@ def negotiations_end_for_user(*, user: User, reason: str, now: datetime) -> int:
     count = 0
     for negotiation_id, property_id in list(open_ones):
         with transaction.atomic():
-            list(Property.objects.select_for_update().filter(pk=property_id).values_list("pk"))
-            negotiation = (
-                Negotiation.objects.select_for_update(of=("self",))
-                .select_related("property")
-                .get(pk=negotiation_id)
+            locks.lock_rows(Property.objects.filter(pk=property_id).values_list("pk"))
+            negotiation = locks.lock_one(
+                Negotiation.objects.select_related("property").filter(pk=negotiation_id),
+                of=("self",),
+                timeout_already_set=True,
             )
             if negotiation.status != NegotiationStatus.OPEN or _expire_if_due(negotiation, now):
                 continue

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from bookings import services as booking_services
+from core import locks
 from core.money import format_amount
 from negotiation.errors import NegotiationExists, OffersNotAccepted, TooManyNegotiations
 from negotiation.events import append_event, publish_event, tell_event
@@ -50,13 +51,14 @@ def negotiation_open(
         booking_services.ensure_dates_free(
             property_id=prop.pk, start=check_in, end=check_out, now=now
         )
-        for existing in Negotiation.objects.select_for_update().filter(
+        overlapping = Negotiation.objects.filter(
             guest=guest,
             property=prop,
             status=NegotiationStatus.OPEN,
             check_in__lt=check_out,
             check_out__gt=check_in,
-        ):
+        )
+        for existing in locks.lock_rows(overlapping, timeout_already_set=True):
             if not _expire_if_due(existing, now):
                 raise NegotiationExists(existing.pk)
         _check_opens_per_day(guest, prop, now)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import locks
 from properties.ical import fetch
 from properties.ical.fetch import FeedError
 from properties.ical.parse import FeedEvent, parse_feed
@@ -48,7 +49,7 @@ def _feed_apply(*, feed_id: int, events: list[FeedEvent]) -> FeedSyncResult:
     feed = CalendarFeed.objects.filter(pk=feed_id).first()
     if feed is None:
         return FeedSyncResult(feed=None, error="The feed was deleted.")
-    Property.objects.select_for_update().get(pk=feed.property_id)
+    locks.lock_one(Property.objects.filter(pk=feed.property_id))
     feed = CalendarFeed.objects.filter(pk=feed_id).first()  # may be gone once we hold the lock
     if feed is None:
         return FeedSyncResult(feed=None, error="The feed was deleted.")
