@@ -27,14 +27,21 @@ def _every(seconds: float) -> schedule:
 
 def _run_scheduler_for(scheduler: EmbeddedScheduler, seconds: float) -> float:
     """Run ``scheduler`` for ``seconds``, stop it; return how long the stop took."""
+    return _run_scheduler_timed(scheduler, seconds)[1]
+
+
+def _run_scheduler_timed(scheduler: EmbeddedScheduler, seconds: float) -> tuple[float, float]:
+    """Run ``scheduler`` for ``seconds`` (longer on a busy machine), stop it; return how
+    long it ran before the stop and how long the stop took."""
 
     async def main():
+        started = time.monotonic()
         task = scheduler.start()
         await asyncio.sleep(seconds)
         scheduler.stop()
         stopped_at = time.monotonic()
         await asyncio.wait_for(task, 5)
-        return time.monotonic() - stopped_at
+        return stopped_at - started, time.monotonic() - stopped_at
 
     return asyncio.run(main())
 
@@ -66,9 +73,10 @@ def test_due_entries_run_one_at_a_time_and_a_failing_one_does_not_stop_the_other
         run,
         max_sleep=5,
     )
-    stop_took = _run_scheduler_for(scheduler, 0.8)
+    ran_for, stop_took = _run_scheduler_timed(scheduler, 0.8)
     assert ran["fast"] >= 5 and ran["failing"] >= 5, ran  # every failure was survived
-    assert ran["slow"] == 1, ran  # at its interval, not at every check
+    # at its interval, not at every check: once in 0.8 s (more if the loop ran late)
+    assert 1 <= ran["slow"] <= int(ran_for / 0.5), (ran, ran_for)
     assert overlapped == []
     assert stop_took < 0.5  # a stop does not wait for the next check
 
