@@ -4,50 +4,24 @@ a request hanging; nothing is booked or left authorized; once the lock is releas
 same request books. Two real PostgreSQL connections: one holds the lock, the other is
 the request's."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import bookable_property, client_for, verified_guest
 from bookings.tests.money import money_problems
+from core.tests.held_lock import HeldLock
+from properties.models import Property
 from properties.quotes import property_today
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL"),
 ]
-
-
-class HeldLock:
-    """Another connection holds the property's row lock until the block ends."""
-
-    def __init__(self, property_id: int):
-        self.property_id = property_id
-        self.locked, self.release = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self):
-        try:
-            with transaction.atomic():
-                services.lock_property(self.property_id)
-                self.locked.set()
-                self.release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.locked.wait(timeout=10)
-        return self
-
-    def __exit__(self, *exc):
-        self.release.set()
-        self.thread.join(timeout=10)
 
 
 def _body(prop, token="tok_ok"):
@@ -72,7 +46,7 @@ def test_booking_a_property_locked_past_the_timeout_is_503_with_retry_after(sett
     settings.DB_LOCK_TIMEOUT_MS = 500
     prop = bookable_property(instant_book=True)
     client = client_for(verified_guest())
-    with HeldLock(prop.pk):
+    with HeldLock(Property.objects.filter(pk=prop.pk)):
         response, waited = _answer(client, "/api/v1/bookings/", _body(prop))
     assert response.status_code == 503, response.json()
     assert response.json()["errors"][0]["code"] == "service_unavailable"
@@ -95,7 +69,7 @@ def test_approving_while_the_property_is_locked_past_the_timeout_is_503(settings
         payment_token="tok_ok",
     )  # fmt: skip
     host = client_for(prop.host)
-    with HeldLock(prop.pk):
+    with HeldLock(Property.objects.filter(pk=prop.pk)):
         response, waited = _answer(host, f"/api/v1/bookings/{booking.pk}/approve/")
     assert response.status_code == 503 and int(response["Retry-After"]) > 0
     assert waited < 5

@@ -2,14 +2,14 @@
 types. The booking API's answer to a lock held too long is in
 bookings/tests/test_lock_timeout.py."""
 
-import threading
 import time
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from core import locks
+from core.tests.held_lock import HeldLock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,31 +31,11 @@ def test_locking_a_missing_row_is_does_not_exist():
         locks.lock_one(ContentType.objects.filter(pk=-1))
 
 
-def _hold(pk: int, locked: threading.Event, release: threading.Event) -> threading.Thread:
-    """Another connection holds the row's lock until ``release``."""
-
-    def run():
-        try:
-            with transaction.atomic():
-                locks.lock_one(ContentType.objects.filter(pk=pk))
-                locked.set()
-                release.wait(timeout=20)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert locked.wait(timeout=10)
-    return thread
-
-
 @on_postgresql
 def test_a_lock_held_past_the_timeout_is_a_503_with_retry_after(settings):
     settings.DB_LOCK_TIMEOUT_MS = 300
     row = ContentType.objects.order_by("pk").first()
-    locked, release = threading.Event(), threading.Event()
-    holder = _hold(row.pk, locked, release)
-    try:
+    with HeldLock(ContentType.objects.filter(pk=row.pk)):
         started = time.monotonic()
         with pytest.raises(locks.LockTimeout) as raised, transaction.atomic():
             locks.lock_one(ContentType.objects.filter(pk=row.pk))
@@ -66,9 +46,6 @@ def test_a_lock_held_past_the_timeout_is_a_503_with_retry_after(settings):
         # other rows are not held up
         with transaction.atomic():
             assert locks.lock_rows(ContentType.objects.exclude(pk=row.pk))
-    finally:
-        release.set()
-        holder.join(timeout=10)
     with transaction.atomic():  # released: the row locks at once
         assert locks.lock_one(ContentType.objects.filter(pk=row.pk)).pk == row.pk
 

@@ -157,14 +157,19 @@ class FeedServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
 
 @pytest.fixture
 def server():
-    feed_server = FeedServer()
-    feed_server.thread.start()
-    yield feed_server
-    feed_server.httpd.shutdown()
-    feed_server.httpd.server_close()
+    with FeedServer() as feed_server:
+        yield feed_server
 
 
 @pytest.fixture(autouse=True)
