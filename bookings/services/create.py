@@ -107,7 +107,29 @@ def booking_create(
         "meals": meals,
         "now": now,
     }
+    new_booking = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
     expected = (expected_total, expected_currency)
+    try:
+        return _book(guest, property_id, stay, expected, payment_token, new_booking), True
+    except (IntegrityError, DatesUnavailable):
+        # Two requests with the same key raced (a client retrying while its first request
+        # was still under way): the one that lost answers like a replay of the winner.
+        if idempotency_key:
+            replay = _idempotent_replay(guest, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay, False
+        raise
+
+
+def _book(
+    guest: User,
+    property_id: int,
+    stay: dict,
+    expected: tuple,
+    payment_token: str,
+    new_booking: dict,
+) -> Booking:
+    check_in, check_out, now = stay["check_in"], stay["check_out"], stay["now"]
     refuse_if_visibly_taken(property_id, check_in, check_out, now)
     authorization = quoted = None
     if payment_token:
@@ -120,22 +142,15 @@ def booking_create(
             stay=dates,
         )
 
-    new_booking = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
-
     def attempt() -> Booking:
         return _create_locked(
             guest, property_id, stay, expected, payment_token, (quoted, authorization), new_booking
         )
 
     try:
-        return run_with_retry(attempt), True
-    except BaseException as exc:
+        return run_with_retry(attempt)
+    except BaseException:
         charges.void_lost(authorization)  # the booking was not made
-        # Two requests with the same key raced: the loser answers like a replay.
-        if isinstance(exc, IntegrityError) and idempotency_key:
-            replay = _idempotent_replay(guest, idempotency_key, fingerprint)
-            if replay is not None:
-                return replay, False
         raise
 
 

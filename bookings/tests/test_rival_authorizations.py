@@ -204,3 +204,40 @@ def test_a_burst_for_the_same_dates_books_once_and_leaves_no_money_out_of_place(
     assert authorizations == 1 + voids  # each card touched for nothing was released
     assert not Payment.objects.filter(status=Status.PENDING).exists()
     assert money_problems() == []
+
+
+def test_a_retry_with_the_same_key_while_the_first_request_is_under_way_gets_its_booking(
+    gateway,
+):
+    """A client that timed out and sent its request again, same Idempotency-Key: the
+    retry waits for the first request's card, then answers with the booking it made."""
+    prop = bookable_property(instant_book=True)
+    guest = verified_guest()
+    check_in = property_today(prop) + timedelta(days=20)
+    request = {
+        "guest": guest, "property_id": prop.pk, "check_in": check_in,
+        "check_out": check_in + timedelta(days=3), "guests": 2, "stay_type": "standard",
+        "payment_token": "tok_ok", "idempotency_key": "retry-after-a-timeout",
+    }  # fmt: skip
+    retried = {}
+
+    def retry():
+        try:
+            retried["answer"] = services.booking_create(**request)
+        finally:
+            connections.close_all()
+
+    second = threading.Thread(target=retry)
+
+    def meanwhile():
+        second.start()
+        time.sleep(PAUSE)
+
+    gateway.meanwhile = meanwhile
+    first, created = services.booking_create(**request)
+    second.join(timeout=10)
+
+    assert created and first.status == BookingStatus.CONFIRMED
+    assert retried["answer"] == (first, False)  # a replay, not 409 dates_unavailable
+    assert gateway.authorized_tokens == ["tok_ok"]  # one card authorization in all
+    assert money_problems() == []
