@@ -73,14 +73,14 @@ def test_the_sync_task_tries_a_locked_listing_again(short_lock_timeout):
             feed = CalendarFeed.objects.create(
                 property=prop, url=server.serve("/airbnb.ics", AIRBNB), name="Airbnb"
             )
-            with locked:
-                outcome = tasks.sync_calendar_feed.delay(feed.pk)
-            # eager mode runs each retry at once: every attempt met the lock
+            with locked:  # apply(): run here whatever the app's eager setting (tests change it)
+                outcome = tasks.sync_calendar_feed.apply((feed.pk,))
+            # run here, each retry is made at once: every attempt met the lock
             assert isinstance(outcome.result, LockTimeout)
             assert len(server.hits) == 1 + tasks.SYNC_MAX_RETRIES
             assert not AvailabilityBlock.objects.filter(source=feed).exists()
 
-            assert tasks.sync_calendar_feed.delay(feed.pk).get()["error"] == ""
+            assert tasks.sync_calendar_feed.apply((feed.pk,)).get()["error"] == ""
             assert AvailabilityBlock.objects.filter(source=feed).count() == 3
     finally:
         conf.task_eager_propagates = propagates
