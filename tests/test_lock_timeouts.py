@@ -80,7 +80,8 @@ def test_the_sync_task_tries_a_locked_listing_again(short_lock_timeout):
             assert len(server.hits) == 1 + tasks.SYNC_MAX_RETRIES
             assert not AvailabilityBlock.objects.filter(source=feed).exists()
 
-            assert tasks.sync_calendar_feed.apply((feed.pk,)).get()["error"] == ""
+            synced = tasks.sync_calendar_feed.apply((feed.pk,))
+            assert synced.successful() and synced.result["error"] == "", synced.result
             assert AvailabilityBlock.objects.filter(source=feed).count() == 3
     finally:
         conf.task_eager_propagates = propagates
