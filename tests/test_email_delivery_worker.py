@@ -115,7 +115,9 @@ def broker(tmp_path):
     prefix = f"test-email-{uuid.uuid4().hex[:8]}:"
     queue = "emails"
     options = {"global_keyprefix": prefix, "visibility_timeout": VISIBILITY_TIMEOUT}
-    sender = Celery("parley-test-sender", broker=settings.CELERY_BROKER_URL)
+    # Not the current app: the project's tasks in this process stay on the project's app
+    # (eager in tests) after this test, instead of going to this one's broker.
+    sender = Celery("parley-test-sender", broker=settings.CELERY_BROKER_URL, set_as_current=False)
     sender.conf.broker_transport_options = options
     started: list[Workers] = []
 
