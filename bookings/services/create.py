@@ -109,6 +109,9 @@ def booking_create(
     }
     new_booking = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
     expected = (expected_total, expected_currency)
+    # Most refusals of a burst, before anything else (a refusal here is not looked up as a
+    # replay: the first request had to commit since the lookup above, a millisecond ago).
+    refuse_if_visibly_taken(property_id, check_in, check_out, now)
     try:
         return _book(guest, property_id, stay, expected, payment_token, new_booking), True
     except (IntegrityError, DatesUnavailable):
@@ -129,11 +132,9 @@ def _book(
     payment_token: str,
     new_booking: dict,
 ) -> Booking:
-    check_in, check_out, now = stay["check_in"], stay["check_out"], stay["now"]
-    refuse_if_visibly_taken(property_id, check_in, check_out, now)
     authorization = quoted = None
     if payment_token:
-        dates = charges.StayDates(property_id, check_in, check_out)
+        dates = charges.StayDates(property_id, stay["check_in"], stay["check_out"])
         quoted = _quote_before_lock(guest, dates, stay, expected)
         authorization = charges.authorize(
             token=payment_token,
@@ -187,7 +188,7 @@ def _quote_before_lock(
         raise Http404("No such property.")
     if prop.host_id == guest.pk:
         raise OwnProperty()
-    wait_for_rival_authorizations(dates, stay["now"], first_look=prop.rival_seen)
+    wait_for_rival_authorizations(dates, stay["now"], rival_seen=prop.rival_seen)
     quote = quote_for_stay(property=prop, **stay)
     _refuse_if_price_changed(quote, expected)
     return _QuoteSeen(quote, prop)

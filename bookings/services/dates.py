@@ -64,28 +64,25 @@ _RIVAL_PAUSES = (0.01, 0.2)  # the first pause between looks, doubled up to the 
 _sleep = time.sleep  # (the tests record the pauses)
 
 
-def wait_for_rival_authorizations(
-    stay: StayDates, now: datetime, *, first_look: bool | None = None
-) -> None:
+def wait_for_rival_authorizations(stay: StayDates, now: datetime, *, rival_seen: bool) -> None:
     """Before a card is authorized for a stay: while another request's authorization for
     overlapping dates is under way (its row pending, :func:`bookings.charges.authorize`),
     wait for it to end, then refuse the dates if its booking took them. In a burst of
     requests for the same dates, the ones that wait never touch their guests' cards: no
     authorization to void, no hold on a statement (docs/money.md).
 
-    ``first_look``: what a query the caller sent anyway saw (the listing's read,
-    annotated with :func:`rival_authorizations`); None to look now.
+    ``rival_seen``: what the first look saw, made by a query the caller sent anyway (the
+    listing's read, annotated with :func:`rival_authorizations`).
 
     A fast path, like :func:`refuse_if_visibly_taken`, not the guarantee: two requests can
     still look at the same instant and both authorize; the lock decides and the loser
     voids. After ``RIVAL_WAIT_SECONDS`` the request authorizes anyway. Sleeping holds no
     lock and no transaction."""
-    rival = rival_authorizations(stay).exists() if first_look is None else first_look
-    if not rival:
+    if not rival_seen:
         return
     # Compiled once for all the looks: each then costs 0.1 ms of CPU, not 0.5.
     look = rival_authorizations(stay).values("pk")[:1].query.sql_with_params()
-    pause, waited = _RIVAL_PAUSES[0], 0.0
+    rival, pause, waited = True, _RIVAL_PAUSES[0], 0.0
     while rival and waited < RIVAL_WAIT_SECONDS:
         _sleep(pause)
         waited += pause
